@@ -1,0 +1,96 @@
+/** @module The OpenTimestamps merkle tree: parent = sha256(left ‖ right), an odd node carried up unchanged, one item is its own root (ots-format.md §9). */
+import { hash } from 'node:crypto';
+import { type Op, OP_SHA256, opAppend, opPrepend } from './op.js';
+import { Timestamp } from './timestamp.js';
+
+/** left → append(right.msg) and right → prepend(left.msg) meet in one shared node, then sha256 (python cat_sha256). */
+function catSha256(left: Timestamp, right: Timestamp): Timestamp {
+  const joined = right.add(opPrepend(left.msg));
+  left.setChild(opAppend(right.msg), joined);
+  return joined.add(OP_SHA256);
+}
+
+/**
+ * Python `make_merkle_tree`: pairs neighbours level by level (an odd last one moves up as is), adding
+ * the ops to the given stamps in place. Returns the tip; one stamp is its own tip.
+ */
+export function makeMerkleTree(stamps: readonly Timestamp[]): Timestamp {
+  if (stamps.length === 0) throw new RangeError('"stamps" expected at least one timestamp, got none');
+  let level: readonly Timestamp[] = stamps;
+  while (level.length > 1) {
+    const next: Timestamp[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(catSha256(level[i] as Timestamp, level[i + 1] as Timestamp));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Timestamp);
+    level = next;
+  }
+  return level[0] as Timestamp;
+}
+
+function plain(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** One level up. The common all-32-byte case hashes through one reused 64-byte buffer. */
+function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
+  const n = level.length;
+  const out: Uint8Array[] = new Array<Uint8Array>((n + 1) >> 1);
+  let j = 0;
+  for (let i = 0; i + 1 < n; i += 2) {
+    const left = level[i] as Uint8Array;
+    const right = level[i + 1] as Uint8Array;
+    if (left.length === 32 && right.length === 32) {
+      pair.set(left, 0);
+      pair.set(right, 32);
+      out[j++] = plain(hash('sha256', pair, 'buffer'));
+    } else {
+      out[j++] = plain(hash('sha256', Buffer.concat([left, right]), 'buffer'));
+    }
+  }
+  if (n % 2 === 1) out[j] = level[n - 1] as Uint8Array;
+  return out;
+}
+
+/** All levels of the tree over `leaves`: levels[0] is `leaves`, the last level is `[root]`. */
+export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
+  if (leaves.length === 0) throw new RangeError('"leaves" expected at least one leaf, got none');
+  const pair = Buffer.allocUnsafe(64);
+  const levels: Uint8Array[][] = [[...leaves]];
+  let level = levels[0] as Uint8Array[];
+  while (level.length > 1) {
+    level = parentLevel(level, pair);
+    levels.push(level);
+  }
+  return levels;
+}
+
+/** The root alone, keeping one level in memory at a time. */
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 0) throw new RangeError('"leaves" expected at least one leaf, got none');
+  const pair = Buffer.allocUnsafe(64);
+  let level: readonly Uint8Array[] = leaves;
+  while (level.length > 1) level = parentLevel(level, pair);
+  return level[0] as Uint8Array;
+}
+
+/**
+ * Ops from leaf `index` to the root: per level, append(right sibling) or prepend(left sibling) then
+ * sha256; nothing on a level where the node is the odd one carried up. The same ops makeMerkleTree adds.
+ */
+export function merklePath(levels: readonly (readonly Uint8Array[])[], index: number): Op[] {
+  const leaves = levels[0];
+  if (leaves === undefined || !Number.isInteger(index) || index < 0 || index >= leaves.length) {
+    throw new RangeError(`"index" expected 0..${(leaves?.length ?? 0) - 1}, got ${index}`);
+  }
+  const ops: Op[] = [];
+  let i = index;
+  for (let l = 0; l + 1 < levels.length; l++) {
+    const level = levels[l] as readonly Uint8Array[];
+    if (i % 2 === 1) {
+      ops.push(opPrepend(level[i - 1] as Uint8Array), OP_SHA256);
+    } else if (i + 1 < level.length) {
+      ops.push(opAppend(level[i + 1] as Uint8Array), OP_SHA256);
+    }
+    i >>= 1;
+  }
+  return ops;
+}
