@@ -1,0 +1,150 @@
+/** @module Reading durable records from segment files: one record by location, byte ranges, and per-segment offset tables. */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { JournalCorruptError, RecordDecodeError, RecordNotFoundError } from './errors.js';
+import { segmentName } from './layout.js';
+import { COMMIT_RECORD_BYTES, FRAME_OVERHEAD, MAX_RECORD_PAYLOAD, decodeFrame, frameLengthAt, readFrame } from './record-codec.js';
+import type { JournalRecord, RecordLocation } from './types.js';
+
+/** Read descriptors kept open: the active segment plus the few sealed ones a mirror or index reads at a time. */
+const MAX_OPEN_SEGMENTS = 16;
+/** Offset tables of sealed segments kept in memory (8 bytes a record). */
+const MAX_OFFSET_TABLES = 4;
+
+function readAsync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((res, rej) => fs.read(fd, buf, offset, length, position, (err, n) => (err ? rej(err) : res(n))));
+}
+
+/** Reads exactly `length` bytes at `position`, or fewer only at end of file. */
+export async function preadFull(fd: number, length: number, position: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = await readAsync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+export function preadFullSync(fd: number, length: number, position: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * Reads only below the durable end that the journal reports, so a record being written is never seen.
+ * Owner: the Journal; not safe to use after `close()`.
+ */
+export class SegmentReader {
+  readonly #dir: string;
+  readonly #segmentRecords: number;
+  /** segment index → read-only fd, in least-recently-used order */
+  readonly #fds = new Map<number, number>();
+  /** segment index → start offsets of its records plus the end offset (sealed segments only) */
+  readonly #tables = new Map<number, Float64Array>();
+
+  constructor(dir: string, segmentRecords: number) {
+    this.#dir = dir;
+    this.#segmentRecords = segmentRecords;
+  }
+
+  fd(segment: number): number {
+    const cached = this.#fds.get(segment);
+    if (cached !== undefined) {
+      this.#fds.delete(segment);
+      this.#fds.set(segment, cached);
+      return cached;
+    }
+    const fd = fs.openSync(join(this.#dir, segmentName(segment * this.#segmentRecords)), 'r');
+    this.#fds.set(segment, fd);
+    if (this.#fds.size > MAX_OPEN_SEGMENTS) {
+      const [oldest, oldFd] = this.#fds.entries().next().value as [number, number];
+      this.#fds.delete(oldest);
+      fs.closeSync(oldFd);
+    }
+    return fd;
+  }
+
+  /** One pread of a commit record's size; a second one only for a longer record. */
+  readSync(loc: RecordLocation): JournalRecord {
+    const fd = this.fd(Math.floor(loc.seq / this.#segmentRecords));
+    let bytes = preadFullSync(fd, COMMIT_RECORD_BYTES, loc.offset);
+    const length = frameLengthAt(bytes, 0);
+    if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = preadFullSync(fd, length, loc.offset);
+    return this.#decodeAt(bytes, loc);
+  }
+
+  async read(loc: RecordLocation): Promise<JournalRecord> {
+    const fd = this.fd(Math.floor(loc.seq / this.#segmentRecords));
+    let bytes = await preadFull(fd, COMMIT_RECORD_BYTES, loc.offset);
+    const length = frameLengthAt(bytes, 0);
+    if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = await preadFull(fd, length, loc.offset);
+    return this.#decodeAt(bytes, loc);
+  }
+
+  #decodeAt(bytes: Uint8Array, loc: RecordLocation): JournalRecord {
+    let record: JournalRecord;
+    try {
+      record = decodeFrame(readFrame(bytes, 0));
+    } catch (err) {
+      if (err instanceof RecordDecodeError) throw new RecordNotFoundError(loc.seq, `no record at offset ${loc.offset}: ${err.message}`);
+      throw err;
+    }
+    if (record.seq !== loc.seq) throw new RecordNotFoundError(loc.seq, `offset ${loc.offset} holds record ${record.seq}`);
+    return record;
+  }
+
+  /** Raw bytes [from, to) of a segment; must lie below its durable end. */
+  async readBytes(segment: number, from: number, to: number): Promise<Uint8Array> {
+    const bytes = await preadFull(this.fd(segment), to - from, from);
+    if (bytes.length !== to - from) {
+      throw new JournalCorruptError(`${segmentName(segment * this.#segmentRecords)} ends at ${from + bytes.length}, expected ${to}`);
+    }
+    return bytes;
+  }
+
+  /**
+   * Start offsets of every record of a sealed segment (plus its end), built by one read of the file and a walk
+   * over its frames, each checked: the table is trusted by readRange afterwards.
+   */
+  async offsetTable(segment: number): Promise<Float64Array> {
+    const cached = this.#tables.get(segment);
+    if (cached) {
+      this.#tables.delete(segment);
+      this.#tables.set(segment, cached);
+      return cached;
+    }
+    const name = segmentName(segment * this.#segmentRecords);
+    const bytes = await fs.promises.readFile(join(this.#dir, name));
+    const table = new Float64Array(this.#segmentRecords + 1);
+    let at = 0;
+    for (let i = 0; i < this.#segmentRecords; i++) {
+      table[i] = at;
+      try {
+        const frame = readFrame(bytes, at);
+        if (frame.seq !== segment * this.#segmentRecords + i) throw new JournalCorruptError(`${name}: record ${i} has seq ${frame.seq}`);
+        at += frame.length;
+      } catch (err) {
+        if (err instanceof RecordDecodeError) throw new JournalCorruptError(`${name}: record ${i} at ${at}: ${err.message}`, { cause: err });
+        throw err;
+      }
+    }
+    table[this.#segmentRecords] = at;
+    this.#tables.set(segment, table);
+    if (this.#tables.size > MAX_OFFSET_TABLES) this.#tables.delete(this.#tables.keys().next().value as number);
+    return table;
+  }
+
+  close(): void {
+    for (const fd of this.#fds.values()) fs.closeSync(fd);
+    this.#fds.clear();
+    this.#tables.clear();
+  }
+}
