@@ -1,0 +1,108 @@
+/** @module The calendar service: turns each tick's root into a durable commitment and answers where any commitment stands (DESIGN §1–2). */
+import { encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
+import type { Journal } from '../journal/index.js';
+import type { CalendarIndex, Lookup } from '../index/calendar-index.js';
+import type { Upstream } from '../aggregator/aggregator.js';
+import { CommitmentMaker } from './commitment.js';
+
+/** The reference's reason for a known commitment that is not anchored yet (clients show it to users). */
+export const PENDING_REASON = 'Pending confirmation in Bitcoin blockchain';
+
+/**
+ * Says more precisely where a pending commitment stands (e.g. "in tx X with N of M confirmations").
+ * Returns undefined to use the default reason. Provided by the anchoring side.
+ */
+export type PendingStatus = (commitNumber: number) => string | undefined;
+
+export type Answer =
+  | { kind: 'complete'; proof: Uint8Array }
+  | { kind: 'pending'; reason: string; commitNumber: number }
+  | { kind: 'unknown' };
+
+export interface CalendarOptions {
+  journal: Journal;
+  index: CalendarIndex;
+  hmacKey: Uint8Array;
+  uri: string;
+  /** Unix seconds; injectable for tests. */
+  now?: () => number;
+}
+
+export class Calendar implements Upstream {
+  readonly journal: Journal;
+  readonly index: CalendarIndex;
+  readonly uri: string;
+  readonly #maker: CommitmentMaker;
+  readonly #now: () => number;
+  #pendingStatus: PendingStatus = () => undefined;
+  #lastCommitAt: number | undefined;
+
+  constructor(opts: CalendarOptions) {
+    this.journal = opts.journal;
+    this.index = opts.index;
+    this.uri = opts.uri;
+    // Validates the URI now, not at the first submission (the reference's aggregator died on a bad one).
+    pendingAttestation(opts.uri);
+    this.#maker = new CommitmentMaker(opts.hmacKey, opts.index.lastCommitTime);
+    this.#now = opts.now ?? (() => Date.now() / 1000);
+  }
+
+  setPendingStatus(fn: PendingStatus): void {
+    this.#pendingStatus = fn;
+  }
+
+  get lastCommitAt(): number | undefined {
+    return this.#lastCommitAt;
+  }
+
+  /** Durable on resolve: the commit record is fsynced and indexed before the path is returned. */
+  async commit(root: Uint8Array): Promise<{ suffix: Uint8Array }> {
+    const { commitment, time, mac } = this.#maker.make(root, this.#now());
+    const [loc] = await this.journal.append([{ type: 'commit', commitment }]);
+    if (!loc) throw new RangeError('journal append returned no location');
+    this.index.apply([{ record: { seq: loc.seq, type: 'commit', commitment }, loc }]);
+    this.#lastCommitAt = Date.now();
+    const t = new Uint8Array(4);
+    new DataView(t.buffer).setUint32(0, time, false);
+    return { suffix: encodePath([opPrepend(t), opAppend(mac)], pendingAttestation(this.uri)) };
+  }
+
+  /**
+   * Records that the commitments in `ranges` (commit numbers, end exclusive) are anchored: `timestamp` is the
+   * serialized timestamp from their merkle tip to the attestation. Durable and indexed on resolve.
+   * Idempotent: an anchor already in the journal with the same tip and ranges is not written twice
+   * (a crash between the journal write and the stamper's own state file replays it).
+   */
+  async appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<{ start: number; end: number }>; timestamp: Uint8Array }): Promise<number> {
+    for (const a of this.index.anchors.all()) {
+      if (!a.revoked && Buffer.compare(a.tip, anchor.tip) === 0 && sameRanges(a.ranges, anchor.ranges)) return a.seq;
+    }
+    const ranges = anchor.ranges.map((r) => ({ start: r.start, end: r.end }));
+    const record = { type: 'anchor' as const, anchor: { tip: anchor.tip, ranges, timestamp: anchor.timestamp } };
+    const [loc] = await this.journal.append([record]);
+    if (!loc) throw new RangeError('journal append returned no location');
+    this.index.apply([{ record: { seq: loc.seq, ...record }, loc }]);
+    return loc.seq;
+  }
+
+  /** Records that an anchor was undone (a reorg deeper than the confirmation depth); its commitments become pending. */
+  async appendRevocation(anchorSeq: number, reason: string): Promise<void> {
+    const record = { type: 'revocation' as const, revocation: { anchorSeq, reason } };
+    const [loc] = await this.journal.append([record]);
+    if (!loc) throw new RangeError('journal append returned no location');
+    this.index.apply([{ record: { seq: loc.seq, ...record }, loc }]);
+  }
+
+  /** Where a commitment stands: its complete proof, pending (with a reason), or unknown to this calendar. */
+  answer(commitment: Uint8Array): Answer {
+    const found: Lookup = this.index.lookup(commitment);
+    if (found.kind === 'complete') return { kind: 'complete', proof: found.proof };
+    if (found.kind === 'unknown') return found;
+    const reason = this.#pendingStatus(found.commitNumber) ?? PENDING_REASON;
+    return { kind: 'pending', reason, commitNumber: found.commitNumber };
+  }
+}
+
+function sameRanges(a: ReadonlyArray<{ start: number; end: number }>, b: ReadonlyArray<{ start: number; end: number }>): boolean {
+  return a.length === b.length && a.every((r, i) => r.start === b[i]?.start && r.end === b[i]?.end);
+}

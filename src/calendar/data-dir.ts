@@ -1,0 +1,85 @@
+/** @module The calendar's data directory: layout, first-run creation of the HMAC key and URI, and their checks. */
+import { mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isValidPendingUri } from '../ots/index.js';
+import { loadOrCreateHmacKey } from './hmac-key.js';
+
+export class DataDirError extends Error {
+  readonly code = 'data-dir';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DataDirError';
+  }
+}
+
+export interface DataDir {
+  root: string;
+  journalDir: string;
+  indexDir: string;
+  stateDir: string;
+  hmacKey: Uint8Array;
+  uri: string;
+  /** What first-run set-up did, for the log. */
+  notes: Array<{ level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> }>;
+}
+
+/** A URI clients can use: http(s), no trailing slash issues, and within PendingAttestation's rules (ots-format §6). */
+export function checkCalendarUri(uri: string): string | undefined {
+  if (!/^https?:\/\/[^/]/.test(uri)) return 'must start with http:// or https://';
+  if (Buffer.byteLength(uri) > 1000) return 'must be at most 1000 bytes';
+  if (!isValidPendingUri(uri)) return 'may only contain A-Z a-z 0-9 - . _ / : (the OpenTimestamps pending-attestation rule)';
+  return undefined;
+}
+
+/**
+ * Opens (creating on first run) the data directory. The URI goes into every pending proof forever, so it is
+ * stored in `uri` on first run; a different `--uri` later replaces it with a warning.
+ */
+export function openDataDir(root: string, opts: { uri?: string; defaultUri: string }): DataDir {
+  const notes: DataDir['notes'] = [];
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o750 });
+  } catch (e) {
+    throw new DataDirError(`cannot create data directory ${root}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+  }
+  const dirs = { journalDir: join(root, 'journal'), indexDir: join(root, 'index'), stateDir: join(root, 'state') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+
+  const keyPath = join(root, 'hmac-key');
+  const key = loadOrCreateHmacKey(keyPath);
+  if (key.created) notes.push({ level: 'info', msg: 'created a new HMAC key (keep a backup of it)', fields: { path: keyPath, mode: '0600' } });
+  if (key.looseMode) notes.push({ level: 'warn', msg: 'the HMAC key file is readable by other users; chmod 600 it', fields: { path: keyPath } });
+
+  const uriPath = join(root, 'uri');
+  const stored = existsSync(uriPath) ? readFileSync(uriPath, 'utf8').trim() : undefined;
+  const uri = opts.uri ?? stored ?? opts.defaultUri;
+  const problem = checkCalendarUri(uri);
+  if (problem) throw new DataDirError(`calendar URI ${JSON.stringify(uri)} ${problem}`);
+  if (stored === undefined) {
+    writeDurably(uriPath, uri + '\n');
+    notes.push({ level: 'info', msg: 'calendar URI set; it goes into every pending proof, so keep it stable', fields: { uri, path: uriPath } });
+  } else if (stored !== uri) {
+    writeDurably(uriPath, uri + '\n');
+    notes.push({ level: 'warn', msg: 'calendar URI changed; proofs issued before still point at the old one', fields: { old: stored, uri } });
+  }
+  return { root, ...dirs, hmacKey: key.key, uri, notes };
+}
+
+/** temp file, fsync, rename, fsync directory: the file is either old or new after a crash. */
+export function writeDurably(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data, { mode: 0o644 });
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(join(path, '..'), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
