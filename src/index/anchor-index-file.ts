@@ -1,0 +1,77 @@
+/** @module anchors.idx: the journal locations of every anchor and revocation record, so opening the index never rescans the journal. */
+import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync } from 'node:fs';
+
+/** 16-byte entries: kind (u32 BE: 1 anchor, 2 revocation), journal seq (u64 BE), offset in segment (u32 BE). Derived, not fsynced. */
+const ENTRY = 16;
+
+export interface AnchorEntry {
+  kind: 'anchor' | 'revocation';
+  seq: number;
+  offset: number;
+}
+
+export class AnchorIndexFile {
+  readonly #fd: number;
+  #entries: AnchorEntry[];
+
+  private constructor(fd: number, entries: AnchorEntry[]) {
+    this.#fd = fd;
+    this.#entries = entries;
+  }
+
+  static open(path: string): AnchorIndexFile {
+    const fd = openSync(path, 'a+');
+    const size = fstatSync(fd).size;
+    const count = Math.floor(size / ENTRY);
+    if (size % ENTRY !== 0) ftruncateSync(fd, count * ENTRY);
+    const buf = Buffer.alloc(count * ENTRY);
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    const entries: AnchorEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = buf.readUInt32BE(i * ENTRY);
+      if (kind !== 1 && kind !== 2) break; // garbage from a torn write: the rest is re-derived from the journal
+      entries.push({
+        kind: kind === 1 ? 'anchor' : 'revocation',
+        seq: buf.readUInt32BE(i * ENTRY + 4) * 0x1_0000_0000 + buf.readUInt32BE(i * ENTRY + 8),
+        offset: buf.readUInt32BE(i * ENTRY + 12),
+      });
+    }
+    const f = new AnchorIndexFile(fd, entries);
+    if (entries.length !== count) f.truncateToCount(entries.length);
+    return f;
+  }
+
+  get entries(): readonly AnchorEntry[] {
+    return this.#entries;
+  }
+
+  append(e: AnchorEntry): void {
+    const buf = Buffer.alloc(ENTRY);
+    buf.writeUInt32BE(e.kind === 'anchor' ? 1 : 2, 0);
+    buf.writeUInt32BE(Math.floor(e.seq / 0x1_0000_0000), 4);
+    buf.writeUInt32BE(e.seq % 0x1_0000_0000, 8);
+    buf.writeUInt32BE(e.offset, 12);
+    writeSync(this.#fd, buf, 0, ENTRY, this.#entries.length * ENTRY);
+    this.#entries.push(e);
+  }
+
+  /** Keeps only entries whose record is below `size` records of the journal. */
+  truncateToJournal(size: number): void {
+    const keep = this.#entries.findIndex((e) => e.seq >= size);
+    if (keep >= 0) this.truncateToCount(keep);
+  }
+
+  truncateToCount(count: number): void {
+    ftruncateSync(this.#fd, count * ENTRY);
+    this.#entries = this.#entries.slice(0, count);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
