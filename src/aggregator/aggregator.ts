@@ -1,0 +1,180 @@
+/** @module The aggregator: collects digests for one tick, gives each a nonce, builds the merkle tree, commits its root upstream and answers every waiting request with its own path (reference-server §2). */
+import { randomBytes, hash } from 'node:crypto';
+import { OP_SHA256, encodeOps, merkleLevels, merklePath, opAppend } from '../ots/index.js';
+
+/** Bytes of the nonce appended to every digest: the requester learns nothing about the others in its tick. */
+export const NONCE_LENGTH = 16;
+/** Longest digest accepted, as the reference (clients send 32). */
+export const MAX_DIGEST_LENGTH = 64;
+
+/**
+ * Where a tick's merkle root goes: the local calendar (journal) or a remote calendar.
+ * Contract: `commit` resolves only once the root's commitment is durable upstream, with the serialized
+ * timestamp from the root to its attestation(s); it rejects if that cannot be promised.
+ */
+export interface Upstream {
+  commit(root: Uint8Array): Promise<{ suffix: Uint8Array }>;
+}
+
+/** Intake is full: the edge answers 503 with Retry-After. */
+export class PushbackError extends Error {
+  readonly code = 'pushback';
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many digests waiting; try again shortly');
+    this.name = 'PushbackError';
+  }
+}
+
+/** Intake is closed (shutting down). */
+export class AggregatorStoppedError extends Error {
+  readonly code = 'stopped';
+  constructor() {
+    super('the aggregator is shutting down');
+    this.name = 'AggregatorStoppedError';
+  }
+}
+
+/** The tick's root could not be committed; nothing was acknowledged. */
+export class CommitFailedError extends Error {
+  readonly code = 'commit-failed';
+  constructor(options: { cause: unknown }) {
+    super('the digest could not be committed durably', options);
+    this.name = 'CommitFailedError';
+  }
+}
+
+export interface AggregatorOptions {
+  upstream: Upstream;
+  /** Tick interval in milliseconds (clients expect about 1 s). */
+  tickMs?: number;
+  /** Digests waiting at most; beyond it `submit` throws PushbackError. */
+  maxQueue?: number;
+  onTick?: (info: { digests: number; root: Uint8Array; ms: number }) => void;
+  onError?: (err: unknown) => void;
+}
+
+interface Waiter {
+  digest: Uint8Array;
+  resolve: (proof: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+export interface AggregatorStats {
+  ticks: number;
+  digests: number;
+  queued: number;
+  lastTickAt: number | undefined;
+  lastBatch: number;
+  failures: number;
+}
+
+export class Aggregator {
+  readonly #upstream: Upstream;
+  readonly #tickMs: number;
+  readonly #maxQueue: number;
+  readonly #onTick: AggregatorOptions['onTick'];
+  readonly #onError: AggregatorOptions['onError'];
+  /** Owned by the event loop: submit() pushes, #tick() swaps it out. */
+  #queue: Waiter[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  readonly stats: AggregatorStats = { ticks: 0, digests: 0, queued: 0, lastTickAt: undefined, lastBatch: 0, failures: 0 };
+
+  constructor(opts: AggregatorOptions) {
+    this.#upstream = opts.upstream;
+    this.#tickMs = opts.tickMs ?? 1000;
+    this.#maxQueue = opts.maxQueue ?? 100_000;
+    this.#onTick = opts.onTick;
+    this.#onError = opts.onError;
+    if (!(this.#tickMs >= 1)) throw new RangeError(`"tickMs" expected ≥ 1, got ${this.#tickMs}`);
+  }
+
+  get tickMs(): number {
+    return this.#tickMs;
+  }
+
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    this.#schedule();
+  }
+
+  /** Resolves with the serialized timestamp from `digest` to the upstream's attestation, once durable. */
+  submit(digest: Uint8Array): Promise<Uint8Array> {
+    if (this.#stopped) return Promise.reject(new AggregatorStoppedError());
+    if (digest.length > MAX_DIGEST_LENGTH) return Promise.reject(new RangeError(`digest longer than ${MAX_DIGEST_LENGTH} bytes`));
+    if (this.#queue.length >= this.#maxQueue) {
+      throw new PushbackError(1 + Math.round(Math.random() * Math.max(1, this.#tickMs / 500)));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ digest, resolve, reject });
+    });
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Stops intake, commits what is waiting, and resolves when every waiter has its answer. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    if (this.#queue.length > 0) await this.#tick();
+  }
+
+  #schedule(): void {
+    const delay = this.#tickMs - (Date.now() % this.#tickMs);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#running = this.#tick().finally(() => {
+        this.#running = undefined;
+        if (!this.#stopped) this.#schedule();
+      });
+    }, delay);
+  }
+
+  async #tick(): Promise<void> {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    const started = performance.now();
+    const n = batch.length;
+    const nonces = randomBytes(NONCE_LENGTH * n);
+    const leaves: Uint8Array[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const w = batch[i] as Waiter;
+      const buf = Buffer.allocUnsafe(w.digest.length + NONCE_LENGTH);
+      buf.set(w.digest, 0);
+      nonces.copy(buf, w.digest.length, i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
+      leaves[i] = hash('sha256', buf, 'buffer');
+    }
+    const levels = merkleLevels(leaves);
+    const root = levels.at(-1)?.[0] as Uint8Array;
+    let suffix: Uint8Array;
+    try {
+      ({ suffix } = await this.#upstream.commit(root));
+    } catch (cause) {
+      this.stats.failures++;
+      this.#onError?.(cause);
+      const err = new CommitFailedError({ cause });
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const w = batch[i] as Waiter;
+      const nonce = nonces.subarray(i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
+      const head = encodeOps([opAppend(nonce), OP_SHA256, ...merklePath(levels, i)]);
+      const out = new Uint8Array(head.length + suffix.length);
+      out.set(head, 0);
+      out.set(suffix, head.length);
+      w.resolve(out);
+    }
+    this.stats.ticks++;
+    this.stats.digests += n;
+    this.stats.lastBatch = n;
+    this.stats.lastTickAt = Date.now();
+    this.#onTick?.({ digests: n, root, ms: performance.now() - started });
+  }
+}
