@@ -1,0 +1,48 @@
+/** @module Request dispatch: method and path to a handler, CORS and HEAD for every answer, errors mapped once (DESIGN §3). */
+import { CACHE, CORS_HEADERS, PREFLIGHT_HEADERS } from './cache-policy.js';
+import { errorResponse, textResponse } from './errors.js';
+import { getTimestamp, getTip, postDigest, type CalendarRoutesDeps } from './calendar-routes.js';
+import { statusPage, type StatusSource } from './status-page.js';
+import type { HttpRequest, HttpResponse } from './types.js';
+
+export interface AppDeps extends CalendarRoutesDeps {
+  status: StatusSource;
+  onError: (err: unknown) => void;
+}
+
+const ALLOW = 'GET, HEAD, POST, OPTIONS';
+
+export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResponse> {
+  const route = async (req: HttpRequest): Promise<HttpResponse> => {
+    const { method, path } = req;
+    if (method === 'OPTIONS') return { status: 204, headers: { ...PREFLIGHT_HEADERS, allow: ALLOW, 'cache-control': CACHE.status }, body: '' };
+    const isGet = method === 'GET' || method === 'HEAD';
+    if (path.startsWith('/timestamp/')) {
+      if (isGet) return getTimestamp(deps, req, path.slice('/timestamp/'.length));
+      return methodNotAllowed('GET, HEAD, OPTIONS');
+    }
+    if (path === '/digest') {
+      if (method === 'POST') return postDigest(deps, req);
+      return methodNotAllowed('POST, OPTIONS');
+    }
+    if (path === '/tip') return isGet ? getTip(deps) : methodNotAllowed('GET, HEAD, OPTIONS');
+    if (path === '/' || path === '/status') return isGet ? statusPage(deps.status, req, path === '/status') : methodNotAllowed('GET, HEAD, OPTIONS');
+    if (method === 'POST') return textResponse(404, 'not found', CACHE.unknownPath);
+    if (isGet) return textResponse(404, 'Not found', CACHE.unknownPath);
+    return methodNotAllowed(ALLOW);
+  };
+  return async (req) => {
+    let res: HttpResponse;
+    try {
+      res = await route(req);
+    } catch (err) {
+      res = errorResponse(err, deps.onError);
+    }
+    Object.assign(res.headers, CORS_HEADERS);
+    return res;
+  };
+}
+
+function methodNotAllowed(allow: string): HttpResponse {
+  return textResponse(405, 'Method not allowed', CACHE.never, { allow });
+}

@@ -1,0 +1,62 @@
+/** @module The calendar's wire-compatible endpoints: POST /digest, GET /timestamp/<hex>, GET /tip (reference-server §1). */
+import type { Aggregator } from '../aggregator/aggregator.js';
+import { MAX_DIGEST_LENGTH } from '../aggregator/aggregator.js';
+import type { Answer } from '../calendar/calendar.js';
+import { CACHE, notModified } from './cache-policy.js';
+import { HttpError, textResponse } from './errors.js';
+import type { HttpRequest, HttpResponse } from './types.js';
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** Longest commitment a client may ask about: any message up to the op limit could be a node of a proof. */
+const MAX_COMMITMENT_HEX = 2 * 4096;
+
+export interface CalendarRoutesDeps {
+  aggregator: Aggregator;
+  answer: (commitment: Uint8Array) => Answer;
+  /** The merkle tip of the transaction being built, if any (GET /tip). */
+  tip?: () => Uint8Array | undefined;
+}
+
+export async function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): Promise<HttpResponse> {
+  if (req.body.length > MAX_DIGEST_LENGTH) throw new HttpError(400, 'digest too long');
+  const proof = await deps.aggregator.submit(req.body);
+  return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.never }, body: proof };
+}
+
+export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: string): HttpResponse {
+  if (hex.length > MAX_COMMITMENT_HEX || !HEX.test(hex)) {
+    return textResponse(400, 'commitment must be hex-encoded bytes', CACHE.malformed);
+  }
+  const commitment = Buffer.from(hex, 'hex');
+  const answer = deps.answer(commitment);
+  switch (answer.kind) {
+    case 'complete': {
+      const etag = `"${etagOf(answer.proof)}"`;
+      const headers = { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag };
+      const inm = req.headers['if-none-match'];
+      if (notModified(Array.isArray(inm) ? inm.join(',') : inm, etag)) return { status: 304, headers, body: '' };
+      return { status: 200, headers, body: answer.proof };
+    }
+    case 'pending':
+      return textResponse(404, answer.reason, CACHE.pending);
+    case 'unknown':
+      return textResponse(404, 'Not found', CACHE.unknown);
+  }
+}
+
+export function getTip(deps: CalendarRoutesDeps): HttpResponse {
+  const tip = deps.tip?.();
+  if (!tip) return textResponse(404, 'No transaction in progress', CACHE.tip);
+  return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.tip }, body: tip };
+}
+
+/** A strong validator for immutable bytes: FNV-1a 64 over the proof, cheap and stable across restarts and mirrors. */
+function etagOf(bytes: Uint8Array): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    h1 = Math.imul(h1 ^ (bytes[i] as number), 0x01000193);
+    h2 = Math.imul(h2 ^ (bytes[bytes.length - 1 - i] as number), 0x01000193);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0') + bytes.length.toString(16);
+}

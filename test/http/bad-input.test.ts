@@ -1,0 +1,203 @@
+/**
+ * Every bad input the reference server mishandles (reference-server §11), against the real process:
+ * each gets a clear status and text, and none holds a resource for long.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { connect } from 'node:net';
+import { startCalendarProcess, type CalendarProcess } from '../fixtures/calendar-process.js';
+
+let cal: CalendarProcess;
+
+beforeAll(async () => {
+  cal = await startCalendarProcess({ tickMs: 100, args: ['--body-timeout-ms', '500', '--headers-timeout-ms', '700'] });
+});
+afterAll(async () => {
+  expect((await cal.stop()).code).toBe(0);
+});
+
+interface Raw {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  ms: number;
+}
+
+/** Sends raw bytes (optionally in timed pieces) and reads one response; the connection is closed after. */
+function raw(pieces: Array<string | Buffer | number>, timeoutMs = 10_000): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const sock = connect(cal.port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no response within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const parse = (): boolean => {
+      const text = data.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const [statusLine, ...hl] = text.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const h of hl) headers[h.slice(0, h.indexOf(':')).toLowerCase()] = h.slice(h.indexOf(':') + 1).trim();
+      const len = Number(headers['content-length'] ?? -1);
+      const body = data.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
+      if (len >= 0 && body.length < len) return false;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ status: Number(statusLine?.split(' ')[1]), headers, body: body.subarray(0, len >= 0 ? len : undefined).toString(), ms: Date.now() - started });
+      return true;
+    };
+    sock.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d]);
+      parse();
+    });
+    sock.on('end', () => {
+      if (!parse()) {
+        clearTimeout(timer);
+        reject(new Error(`connection closed without a complete response: ${JSON.stringify(data.toString())}`));
+      }
+    });
+    sock.on('error', () => undefined);
+    sock.on('connect', async () => {
+      for (const p of pieces) {
+        if (typeof p === 'number') await new Promise((r) => setTimeout(r, p));
+        else if (!sock.destroyed) sock.write(p);
+      }
+    });
+  });
+}
+
+const post = (headers: string, body: string | Buffer = ''): Array<string | Buffer> => [`POST /digest HTTP/1.1\r\nHost: x\r\n${headers}\r\n`, body];
+
+describe('bad requests get a clear answer', () => {
+  it('a POST without Content-Length: 411', async () => {
+    const r = await raw(post(''));
+    expect(r.status).toBe(411);
+    expect(r.body).toBe('Content-Length required');
+  });
+
+  it('a non-numeric Content-Length: 400 (the reference crashed the handler)', async () => {
+    const r = await raw(post('Content-Length: abc\r\n', 'x'.repeat(32)));
+    expect(r.status).toBe(400);
+    expect(r.body).toBe('invalid Content-Length');
+  });
+
+  it('a negative Content-Length: 400 (the reference read to EOF)', async () => {
+    const r = await raw(post('Content-Length: -1\r\n', 'x'.repeat(32)));
+    expect(r.status).toBe(400);
+  });
+
+  it('a Content-Length over 64: 400 "digest too long", nothing read', async () => {
+    for (const len of [65, 1_000_000_000]) {
+      const r = await raw(post(`Content-Length: ${len}\r\n`, 'x'.repeat(10)));
+      expect(r.status).toBe(400);
+      expect(r.body).toBe('digest too long');
+    }
+  });
+
+  it('a body shorter than its Content-Length, then silence: 408 within the body timeout', async () => {
+    const r = await raw([...post('Content-Length: 32\r\n', 'x'.repeat(10)), 3000]);
+    expect(r.status).toBe(408);
+    expect(r.body).toBe('Request body not received in time');
+    expect(r.ms).toBeLessThan(2500);
+  });
+
+  it('headers that never finish: 408, the socket is not held', async () => {
+    const r = await raw(['GET /timestamp/00 HTTP/1.1\r\nHost: x\r\n', 4000]);
+    expect(r.status).toBe(408);
+    expect(r.ms).toBeLessThan(3500);
+  });
+
+  it('oversized headers: 431', async () => {
+    const r = await raw([`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`]);
+    expect(r.status).toBe(431);
+  });
+
+  it('garbage instead of HTTP: 400', async () => {
+    const r = await raw(['\x16\x03\x01 not http at all\r\n\r\n']);
+    expect(r.status).toBe(400);
+  });
+
+  it('unknown paths: 404 as the reference, cacheable for an hour', async () => {
+    const g = await fetch(`${cal.url}/nothing-here`);
+    expect(g.status).toBe(404);
+    expect(await g.text()).toBe('Not found');
+    expect(g.headers.get('cache-control')).toBe('public, max-age=3600');
+    const p = await fetch(`${cal.url}/nothing-here`, { method: 'POST', body: 'x' });
+    expect(p.status).toBe(404);
+    expect(await p.text()).toBe('not found');
+  });
+
+  it('unknown methods: 405 with Allow (the reference answered 501 HTML)', async () => {
+    const r = await fetch(`${cal.url}/digest`, { method: 'PUT', body: 'x' });
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(await r.text()).toBe('Method not allowed');
+    const d = await fetch(`${cal.url}/timestamp/00`, { method: 'DELETE' });
+    expect(d.status).toBe(405);
+  });
+
+  it('malformed commitment hex: 400, cacheable for long', async () => {
+    for (const bad of ['zz', 'abc', '0g']) {
+      const r = await fetch(`${cal.url}/timestamp/${bad}`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toBe('commitment must be hex-encoded bytes');
+      expect(r.headers.get('cache-control')).toContain('max-age=31536000');
+    }
+  });
+
+  it('an unknown commitment: 404 "Not found", briefly cacheable', async () => {
+    const r = await fetch(`${cal.url}/timestamp/${'ab'.repeat(44)}`);
+    expect(r.status).toBe(404);
+    expect(await r.text()).toBe('Not found');
+    expect(r.headers.get('cache-control')).toBe('public, max-age=5');
+  });
+
+  it('a fresh commitment is pending the moment its POST returns (never "Not found")', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${cal.url}/digest`, { method: 'POST', body: new Uint8Array(32).fill(i) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/octet-stream');
+      const proof = new Uint8Array(await res.arrayBuffer());
+      // commitment: the 44 bytes after "prepend(time) append(mac)" — find it by replaying the path
+      const { Timestamp } = await import('../../src/ots/index.js');
+      const t = Timestamp.fromBytes(proof, new Uint8Array(32).fill(i));
+      const [p] = t.allAttestations();
+      const hex = Buffer.from(p?.msg ?? []).toString('hex');
+      const g = await fetch(`${cal.url}/timestamp/${hex}`);
+      expect(g.status).toBe(404);
+      expect(await g.text()).toBe('Pending confirmation in Bitcoin blockchain');
+      const upper = await fetch(`${cal.url}/timestamp/${hex.toUpperCase()}`);
+      expect(await upper.text()).toBe('Pending confirmation in Bitcoin blockchain');
+    }
+  });
+
+  it('answers every request with CORS, and OPTIONS preflight', async () => {
+    const r = await fetch(`${cal.url}/nothing`);
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    const o = await fetch(`${cal.url}/digest`, { method: 'OPTIONS' });
+    expect(o.status).toBe(204);
+    expect(o.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+});
+
+describe('a full intake queue', () => {
+  it('answers 503 with Retry-After instead of growing without bound', async () => {
+    const small = await startCalendarProcess({ tickMs: 2000, args: ['--max-queue', '2'] });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => fetch(`${small.url}/digest`, { method: 'POST', body: new Uint8Array(32).fill(i) })),
+      );
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+      const busy = results.filter((r) => r.status === 503);
+      expect(busy).toHaveLength(4);
+      for (const b of busy) {
+        expect(Number(b.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(await b.text()).toBe('Too many digests waiting; retry shortly');
+      }
+    } finally {
+      await small.stop();
+    }
+  });
+});
