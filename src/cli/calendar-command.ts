@@ -1,0 +1,102 @@
+/** @module `ots-calendar calendar`: wires data directory, journal, index, calendar, aggregator and HTTP together, and stops them cleanly. */
+import type { AddressInfo } from 'node:net';
+import { Journal } from '../journal/index.js';
+import { CalendarIndex } from '../index/calendar-index.js';
+import { Calendar } from '../calendar/calendar.js';
+import { openDataDir } from '../calendar/data-dir.js';
+import { Aggregator } from '../aggregator/aggregator.js';
+import { createApp } from '../http/app.js';
+import { createNodeServer } from '../http/node-server.js';
+import type { StatusInfo } from '../http/status-page.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { VERSION } from './version.js';
+import { progressReporter } from './progress.js';
+
+export interface RunningCalendar {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startCalendar(config: Config, log: Logger): Promise<RunningCalendar> {
+  const host = String(config['host']);
+  const port = Number(config['port']);
+  const dataDir = openDataDir(String(config['data-dir']), {
+    uri: config['uri'] === undefined ? undefined : String(config['uri']),
+    defaultUri: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  });
+  for (const n of dataDir.notes) log.log(n.level, n.msg, n.fields);
+  log.info('opening the journal', { dir: dataDir.journalDir });
+  const journal = await Journal.open({ dir: dataDir.journalDir, log: (level, msg, fields) => log.log(level, msg, fields) });
+  const index = await CalendarIndex.open({
+    dir: dataDir.indexDir,
+    journal,
+    log: (level, msg, fields) => log.log(level, msg, fields),
+    progress: progressReporter(log, 'indexing journal'),
+  });
+  log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
+
+  const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
+  const aggregator = new Aggregator({
+    upstream: calendar,
+    tickMs: Number(config['tick-ms']),
+    maxQueue: Number(config['max-queue']),
+    onTick: ({ digests, root, ms }) => log.debug('aggregated digests', { digests, root: Buffer.from(root).toString('hex'), ms: Math.round(ms * 10) / 10 }),
+    onError: (err) => log.error('tick failed; its digests were answered 503', { err }),
+  });
+  const startedAt = new Date();
+  const status = (): StatusInfo => ({
+    software: 'ots-calendar',
+    version: VERSION,
+    role: 'calendar',
+    uri: calendar.uri,
+    ...(config['operator'] ? { operator: String(config['operator']) } : {}),
+    startedAt: startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    commitments: index.commitCount,
+    digests: aggregator.stats.digests,
+    ticks: aggregator.stats.ticks,
+    tickMs: aggregator.tickMs,
+    lastTickAt: aggregator.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
+    queued: aggregator.queued,
+  });
+  const app = createApp({
+    aggregator,
+    answer: (c) => calendar.answer(c),
+    status,
+    onError: (err) => log.error('request failed', { err }),
+  });
+  const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
+  const server = createNodeServer(app, {
+    bodyTimeoutMs: Number(config['body-timeout-ms']),
+    headersTimeoutMs: Number(config['headers-timeout-ms']),
+    requestTimeoutMs: Number(config['headers-timeout-ms']) + Number(config['body-timeout-ms']),
+    keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
+    ...(access ? { onAccess: (req, res, ms) => access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 }) } : {}),
+  });
+  aggregator.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log.info('calendar listening', { url, uri: calendar.uri, tickMs: aggregator.tickMs });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info('stopping: intake closed, finishing the current tick');
+      server.close();
+      await aggregator.stop();
+      server.closeIdleConnections();
+      index.close();
+      await journal.close();
+      server.closeAllConnections();
+      log.info('stopped cleanly', { records: journal.head().size });
+    })());
+  return { url, stop };
+}

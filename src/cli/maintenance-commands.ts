@@ -1,0 +1,54 @@
+/** @module `reindex` (rebuild the derived index from the journal) and `fsck` (check journal and index end to end). */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Journal, verifyJournal } from '../journal/index.js';
+import { CalendarIndex, removeIndexFiles } from '../index/calendar-index.js';
+import { merkleRoot } from '../ots/index.js';
+import type { Logger } from './log.js';
+import type { Config } from './config.js';
+import { progressReporter } from './progress.js';
+
+function dirs(config: Config): { journalDir: string; indexDir: string } {
+  const root = String(config['data-dir']);
+  const journalDir = join(root, 'journal');
+  if (!existsSync(journalDir)) throw new Error(`no journal in ${root} (is --data-dir right?)`);
+  return { journalDir, indexDir: join(root, 'index') };
+}
+
+export async function runReindex(config: Config, log: Logger): Promise<number> {
+  const { journalDir, indexDir } = dirs(config);
+  const started = performance.now();
+  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f) });
+  removeIndexFiles(indexDir);
+  log.info('rebuilding the index from the journal', { records: journal.head().size });
+  const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f), progress: progressReporter(log, 'reindex') });
+  const seconds = (performance.now() - started) / 1000;
+  log.info('index rebuilt', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size, seconds: Math.round(seconds * 100) / 100 });
+  index.close();
+  await journal.close();
+  return 0;
+}
+
+export async function runFsck(config: Config, log: Logger): Promise<number> {
+  const { journalDir, indexDir } = dirs(config);
+  const report = await verifyJournal(journalDir, progressReporter(log, 'checking journal'));
+  const problems = [...report.problems];
+  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f) });
+  const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f) });
+  let commits = 0;
+  for await (const { record } of journal.scan(0)) {
+    if (record.type !== 'commit') continue;
+    if (index.commitNumberOf(record.commitment) !== commits) problems.push(`commit record ${record.seq} is not found in the index as commitment ${commits}`);
+    commits++;
+  }
+  if (commits !== index.commitCount) problems.push(`journal holds ${commits} commit records, index ${index.commitCount}`);
+  for (const a of index.anchors.all()) {
+    const root = merkleRoot(index.anchorLeaves(a));
+    if (Buffer.compare(root, a.tip) !== 0) problems.push(`anchor record ${a.seq}: its tip is not the merkle tip of the commitments it names`);
+  }
+  index.close();
+  await journal.close();
+  for (const p of problems) log.error('fsck', { problem: p });
+  log.info(problems.length === 0 ? 'fsck: all good' : 'fsck: problems found', { records: report.records, commitments: commits, problems: problems.length });
+  return problems.length === 0 ? 0 : 1;
+}

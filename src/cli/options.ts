@@ -1,0 +1,32 @@
+/** @module The option schema of every command: flags, config-file keys and environment variables come from this one table. */
+import type { OptionSpec } from './config.js';
+import { defaultDataDir } from './config.js';
+import { checkCalendarUri } from '../calendar/data-dir.js';
+
+const SERVE = ['calendar'] as const;
+const DATA = ['calendar', 'reindex', 'fsck'] as const;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'config', type: 'string', help: 'read options from this file (key = value lines)', commands: ['calendar', 'reindex', 'fsck', 'check-config'] },
+  { key: 'data-dir', type: 'string', help: 'where the journal, index and keys live', default: defaultDataDir(), commands: [...DATA, 'check-config'] },
+  { key: 'host', type: 'string', help: 'address to listen on', default: '127.0.0.1', commands: [...SERVE, 'check-config'] },
+  { key: 'port', type: 'int', help: 'port to listen on', default: 14788, min: 0, max: 65535, commands: [...SERVE, 'check-config'] },
+  {
+    key: 'uri',
+    type: 'string',
+    help: 'this calendar\'s public URI, written into every pending proof (default: stored on first run as http://HOST:PORT)',
+    commands: [...SERVE, 'check-config'],
+    check: (v) => checkCalendarUri(String(v)),
+  },
+  { key: 'tick-ms', type: 'int', help: 'aggregation interval in milliseconds', default: 1000, min: 10, max: 60_000, commands: [...SERVE, 'check-config'] },
+  { key: 'max-queue', type: 'int', help: 'digests waiting for a tick at most; beyond, clients get 503 + Retry-After', default: 100_000, min: 1, max: 10_000_000, commands: [...SERVE, 'check-config'] },
+  { key: 'operator', type: 'string', help: 'who runs this calendar (shown on the welcome page)', commands: [...SERVE, 'check-config'] },
+  { key: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], help: 'least severe level logged', default: 'info', commands: [...DATA, 'check-config'] },
+  { key: 'log-format', type: 'enum', values: ['auto', 'json', 'text'], help: 'json lines, readable text, or auto (text on a terminal)', default: 'auto', commands: [...DATA, 'check-config'] },
+  { key: 'log-file', type: 'string', help: 'also append JSON log lines to this file (reopened on SIGHUP)', commands: [...SERVE, 'check-config'] },
+  { key: 'access-log', type: 'bool', help: 'log every HTTP request', default: false, commands: [...SERVE, 'check-config'] },
+  { key: 'body-timeout-ms', type: 'int', help: 'a client must send its request body within this time, else 408', default: 5_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
+  { key: 'headers-timeout-ms', type: 'int', help: 'a client must send its request headers within this time, else 408', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
+  { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
+  { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
+];
