@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes } from './hex.js';
 import { bytesEqual, compareBytes } from './bytes.js';
 import { BytesReader, BytesWriter } from './serialize.js';
 import { InvalidAttestationError, InvalidUriError } from './errors.js';
-import { pythonBytesRepr } from './repr.js';
+import { pythonBytesRepr, pythonStrRepr } from './repr.js';
 
 export type Attestation =
   | { readonly kind: 'pending'; readonly uri: string }
@@ -49,9 +49,9 @@ export function isValidPendingUri(uri: string): boolean {
 
 const ALLOWED_URI_BYTES = new Set(new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._/:'));
 
-/** Python check_uri's message for an invalid URI (UTF-8 bytes, as python checks them). */
-function uriProblem(uri: string): string {
-  const bytes = new TextEncoder().encode(uri);
+/** Python check_uri's message for an invalid URI, judged on its UTF-8 bytes as python judges it. */
+function uriProblem(uri: string | Uint8Array): string {
+  const bytes = typeof uri === 'string' ? new TextEncoder().encode(uri) : uri;
   if (bytes.length > MAX_URI_LENGTH) return 'URI exceeds maximum length';
   const bad = bytes.find((c) => !ALLOWED_URI_BYTES.has(c)) ?? 0;
   return `URI contains invalid character ${pythonBytesRepr(Uint8Array.of(bad))}`;
@@ -146,7 +146,9 @@ export function decodeAttestation(r: BytesReader): Attestation {
     const raw = p.readVarbytes(MAX_URI_LENGTH);
     // Every allowed character is ASCII, so checking the bytes as latin1 text is exact.
     const uri = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-    if (!isValidPendingUri(uri)) throw new InvalidAttestationError(`Invalid URI: ${uriProblem(uri)}`);
+    if (!isValidPendingUri(uri)) {
+      throw new InvalidAttestationError(`Invalid URI: ValueError(${pythonStrRepr(uriProblem(raw))})`);
+    }
     a = Object.freeze({ kind, uri });
   } else {
     a = Object.freeze({ kind, height: p.readVaruint() });
