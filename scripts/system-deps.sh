@@ -15,6 +15,7 @@ if [ "$role" != demo ]; then
   need python3-opentimestamps /usr/bin/python3 -c 'import opentimestamps.core.timestamp, bitcoin'
   need nginx command -v nginx
   need chromium test -x /usr/bin/chromium
+  need systemd command -v systemd-analyze
 fi
 if [ "$role" = bench ]; then
   need wrk command -v wrk

@@ -12,6 +12,9 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
 import { progressReporter } from './progress.js';
+import { calendarMetrics } from '../http/calendar-metrics.js';
+import { createNotifier } from './systemd-notify.js';
+import { directoryBytes } from './disk-usage.js';
 
 export interface RunningCalendar {
   url: string;
@@ -37,13 +40,37 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
   log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
 
   const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
+  const journalBytes = directoryBytes(dataDir.journalDir, 10_000);
+  let queued = (): number => 0;
+  const metrics = calendarMetrics({
+    commitments: () => index.commitCount,
+    pendingCommitments: () => index.commitCount - index.anchors.coveredCount(),
+    journalRecords: () => journal.head().size,
+    journalBytes,
+    queued: () => queued(),
+  });
   const aggregator = new Aggregator({
     upstream: calendar,
     tickMs: Number(config['tick-ms']),
     maxQueue: Number(config['max-queue']),
-    onTick: ({ digests, root, ms }) => log.debug('aggregated digests', { digests, root: Buffer.from(root).toString('hex'), ms: Math.round(ms * 10) / 10 }),
-    onError: (err) => log.error('tick failed; its digests were answered 503', { err }),
+    onTick: (info) => {
+      metrics.onTick(info);
+      if (log.enabled('debug')) log.debug('aggregated digests', { digests: info.digests, root: Buffer.from(info.root).toString('hex'), ms: Math.round(info.ms * 10) / 10 });
+    },
+    onError: (err) => {
+      metrics.onTickFailed();
+      log.error('tick failed; its digests were answered 503', { err });
+    },
   });
+  queued = () => aggregator.queued;
+  let stoppingNow = false;
+  const notReady = (): string[] => {
+    const problems: string[] = [];
+    if (stoppingNow) problems.push('shutting down');
+    if (journal.failure) problems.push('journal not writable');
+    if (index.indexedSize < journal.head().size) problems.push('index catching up');
+    return problems;
+  };
   const startedAt = new Date();
   const status = (): StatusInfo => ({
     software: 'ots-calendar',
@@ -65,14 +92,21 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     answer: (c) => calendar.answer(c),
     status,
     onError: (err) => log.error('request failed', { err }),
+    metrics: () => metrics.registry.render(),
+    notReady,
   });
   const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
   const server = createNodeServer(app, {
+    onAccess: access
+      ? (req, res, ms) => {
+          metrics.onRequest(req, res, ms);
+          access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 });
+        }
+      : metrics.onRequest,
     bodyTimeoutMs: Number(config['body-timeout-ms']),
     headersTimeoutMs: Number(config['headers-timeout-ms']),
     requestTimeoutMs: Number(config['headers-timeout-ms']) + Number(config['body-timeout-ms']),
     keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
-    ...(access ? { onAccess: (req, res, ms) => access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 }) } : {}),
   });
   aggregator.start();
   await new Promise<void>((resolve, reject) => {
@@ -85,11 +119,17 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info('calendar listening', { url, uri: calendar.uri, tickMs: aggregator.tickMs });
+  const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
+  notifier.ready(`serving ${url}; ${index.commitCount} commitments`);
+  notifier.startWatchdog(() => notReady().length === 0);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info('stopping: intake closed, finishing the current tick');
+      stoppingNow = true;
+      notifier.stopping();
+      notifier.close();
       server.close();
       await aggregator.stop();
       server.closeIdleConnections();

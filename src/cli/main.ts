@@ -21,7 +21,13 @@ const COMMANDS: Record<string, Command> = {
   'check-config': { summary: 'Validate the configuration (file, environment, flags) without starting anything.', run: runCheckConfig },
   info: {
     summary: 'Print an .ots proof as `ots info` does.',
-    run: (a) => runInfo(a, (s) => void process.stdout.write(s), (s) => void process.stderr.write(s)),
+    run: async (a) => {
+      if (a.includes('--help') || a.includes('-h')) {
+        process.stdout.write('usage: ots-calendar info FILE.ots\n\nPrints the proof tree in the layout of `ots info`; exits 1 with the error on an invalid file.\n');
+        return 0;
+      }
+      return runInfo(a, (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
+    },
   },
 };
 

@@ -8,6 +8,10 @@ import type { HttpRequest, HttpResponse } from './types.js';
 export interface AppDeps extends CalendarRoutesDeps {
   status: StatusSource;
   onError: (err: unknown) => void;
+  /** Prometheus text for GET /metrics. */
+  metrics: () => string;
+  /** Why the service is not ready (empty when ready): GET /readyz. */
+  notReady: () => string[];
 }
 
 const ALLOW = 'GET, HEAD, POST, OPTIONS';
@@ -26,6 +30,16 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
       return methodNotAllowed('POST, OPTIONS');
     }
     if (path === '/tip') return isGet ? getTip(deps) : methodNotAllowed('GET, HEAD, OPTIONS');
+    if (path === '/healthz') return isGet ? textResponse(200, 'ok', CACHE.never) : methodNotAllowed('GET, HEAD, OPTIONS');
+    if (path === '/readyz') {
+      if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
+      const problems = deps.notReady();
+      return problems.length === 0 ? textResponse(200, 'ready', CACHE.never) : textResponse(503, `not ready: ${problems.join('; ')}`, CACHE.never);
+    }
+    if (path === '/metrics') {
+      if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
+      return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': CACHE.never }, body: deps.metrics() };
+    }
     if (path === '/' || path === '/status') return isGet ? statusPage(deps.status, req, path === '/status') : methodNotAllowed('GET, HEAD, OPTIONS');
     if (method === 'POST') return textResponse(404, 'not found', CACHE.unknownPath);
     if (isGet) return textResponse(404, 'Not found', CACHE.unknownPath);

@@ -55,6 +55,13 @@ export class AnchorSet {
     return a;
   }
 
+  /** Commitments covered by live anchors. */
+  coveredCount(): number {
+    let n = 0;
+    for (const iv of this.#intervals) n += iv.end - iv.start;
+    return n;
+  }
+
   find(commitNumber: number): AnchorInfo | undefined {
     const iv = this.#intervals;
     let lo = 0;

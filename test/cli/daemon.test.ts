@@ -1,0 +1,210 @@
+/**
+ * The calendar as a daemon, with the real process: graceful SIGTERM under load, systemd readiness and watchdog
+ * messages on a NOTIFY_SOCKET, SIGHUP log reopening after a logrotate-style rename, /metrics, /healthz, /readyz,
+ * and check-config's messages.
+ */
+import { describe, it, expect } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCalendarProcess, tempDir, MAIN } from '../fixtures/calendar-process.js';
+import { Timestamp } from '../../src/ots/index.js';
+
+const run = promisify(execFile);
+
+describe('SIGTERM under load', () => {
+  it('answers or cleanly refuses every client, keeps every acknowledged digest, and exits 0 in time', async () => {
+    const dataDir = tempDir('otsc-term-');
+    const cal = await startCalendarProcess({ dataDir, tickMs: 200 });
+    const acked: Array<{ digest: Uint8Array; proof: Uint8Array }> = [];
+    const refused: string[] = [];
+    const truncated: string[] = [];
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const worker = async (): Promise<void> => {
+      while (!stop) {
+        const digest = randomBytes(32);
+        let res: Response;
+        try {
+          res = await fetch(`${cal.url}/digest`, { method: 'POST', body: digest });
+        } catch (e) {
+          refused.push(String((e as Error & { cause?: unknown }).cause ?? e));
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        let body: Uint8Array;
+        try {
+          body = new Uint8Array(await res.arrayBuffer());
+        } catch (e) {
+          truncated.push(String(e));
+          continue;
+        }
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 200) acked.push({ digest, proof: body });
+        else expect(res.status).toBe(503);
+      }
+    };
+    const workers = Array.from({ length: 24 }, worker);
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    cal.kill('SIGTERM');
+    const exit = await cal.exited;
+    const took = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await Promise.all(workers);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(took).toBeLessThan(5000);
+    expect(truncated).toEqual([]);
+    expect(acked.length).toBeGreaterThan(50);
+    expect(cal.lines.some((l) => l['msg'] === 'stopped cleanly')).toBe(true);
+
+    const again = await startCalendarProcess({ dataDir, port: cal.port });
+    try {
+      for (const { digest, proof } of acked) {
+        const [p] = Timestamp.fromBytes(proof, digest).allAttestations();
+        const r = await fetch(`${again.url}/timestamp/${Buffer.from(p?.msg ?? []).toString('hex')}`);
+        expect(await r.text()).toBe('Pending confirmation in Bitcoin blockchain');
+      }
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('systemd integration', () => {
+  it('sends READY=1, watchdog pings while healthy, and STOPPING=1 to NOTIFY_SOCKET', async () => {
+    const dir = tempDir('otsc-notify-');
+    const sock = join(dir, 'notify.sock');
+    const listener = spawn('python3', ['-u', '-c', `import socket\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('bound', flush=True)\nwhile True:\n    print(repr(s.recv(4096)), flush=True)\n`]);
+    const received: string[] = [];
+    await new Promise<void>((resolve) => {
+      listener.stdout.on('data', (d: Buffer) => {
+        received.push(d.toString());
+        if (received.join('').includes('bound')) resolve();
+      });
+    });
+    try {
+      const cal = await startCalendarProcess({ env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '600000' } });
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = received.join('');
+      expect(before).toContain('READY=1');
+      expect(before).toMatch(/STATUS=serving http:\/\/127\.0\.0\.1:\d+; 0 commitments/);
+      expect(before.match(/WATCHDOG=1/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+      expect((await cal.stop()).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received.join('')).toContain('STOPPING=1');
+    } finally {
+      listener.kill();
+    }
+  });
+});
+
+describe('log files', () => {
+  it('reopens its log file on SIGHUP after a logrotate-style rename, losing no line', async () => {
+    const dir = tempDir('otsc-log-');
+    const file = join(dir, 'calendar.log');
+    const cal = await startCalendarProcess({ args: ['--log-file', file, '--access-log'] });
+    try {
+      const hit = async (n: number, tag: string): Promise<void> => {
+        for (let i = 0; i < n; i++) await (await fetch(`${cal.url}/nothing-${tag}-${i}`)).text();
+      };
+      await hit(5, 'a');
+      renameSync(file, `${file}.1`);
+      await hit(3, 'b');
+      cal.kill('SIGHUP');
+      await cal.waitFor((l) => l['msg'] === 'log file reopened');
+      await hit(4, 'c');
+      await new Promise((r) => setTimeout(r, 100));
+      const old = readFileSync(`${file}.1`, 'utf8');
+      const fresh = readFileSync(file, 'utf8');
+      const count = (text: string, tag: string): number => (text.match(new RegExp(`GET /nothing-${tag}-`, 'g')) ?? []).length;
+      expect(count(old, 'a')).toBe(5);
+      expect(count(old, 'b')).toBe(3);
+      expect(count(fresh, 'c')).toBe(4);
+      expect(count(fresh, 'a') + count(fresh, 'b') + count(old, 'c')).toBe(0);
+      for (const line of fresh.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    } finally {
+      await cal.stop();
+    }
+  });
+});
+
+describe('health and metrics', () => {
+  it('/healthz and /readyz answer; /metrics is Prometheus text whose counters move with digests', async () => {
+    const cal = await startCalendarProcess({ tickMs: 50 });
+    try {
+      expect(await (await fetch(`${cal.url}/healthz`)).text()).toBe('ok');
+      const ready = await fetch(`${cal.url}/readyz`);
+      expect(ready.status).toBe(200);
+      const scrape = async (): Promise<Map<string, number>> => {
+        const res = await fetch(`${cal.url}/metrics`);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+        const text = await res.text();
+        const values = new Map<string, number>();
+        for (const line of text.trim().split('\n')) {
+          if (line.startsWith('#')) {
+            expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/);
+            continue;
+          }
+          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/.exec(line);
+          expect(m, line).not.toBeNull();
+          values.set(`${m?.[1]}${m?.[2] ?? ''}`, Number(m?.[3]));
+        }
+        return values;
+      };
+      const a = await scrape();
+      await Promise.all(Array.from({ length: 10 }, () => fetch(`${cal.url}/digest`, { method: 'POST', body: randomBytes(32) }).then((r) => r.arrayBuffer())));
+      const b = await scrape();
+      expect((b.get('ots_digests_total') ?? 0) - (a.get('ots_digests_total') ?? 0)).toBe(10);
+      expect(b.get('ots_ticks_total') ?? 0).toBeGreaterThan(a.get('ots_ticks_total') ?? 0);
+      expect(b.get('ots_commitments') ?? 0).toBeGreaterThan(0);
+      expect(b.get('ots_pending_commitments')).toBe(b.get('ots_commitments'));
+      expect(b.get('ots_http_requests_total{method="POST",route="/digest",status="200"}')).toBe(10);
+      expect(b.get('ots_http_request_duration_seconds_count{route="/digest",status="200"}')).toBe(10);
+    } finally {
+      await cal.stop();
+    }
+  });
+});
+
+describe('check-config', () => {
+  it('accepts a good file and rejects each kind of bad value with the key and what is allowed', async () => {
+    const dir = tempDir('otsc-check-');
+    const good = join(dir, 'good.conf');
+    writeFileSync(good, readFileSync(new URL('../../contrib/ots-calendar.conf', import.meta.url), 'utf8'));
+    const ok = await run(process.execPath, [MAIN, 'check-config', '--config', good]);
+    expect(ok.stdout).toContain('configuration OK');
+    const cases: Array<[string, RegExp]> = [
+      ['port = 70000', /"port" must be at most 65535, got "70000"/],
+      ['port = http', /"port" must be a whole number, got "http"/],
+      ['tick-ms = 1.5', /"tick-ms" must be a whole number/],
+      ['log-level = chatty', /"log-level" must be one of debug, info, warn, error/],
+      ['access-log = perhaps', /"access-log" must be true or false/],
+      ['uri = ftp://x', /"uri" must start with http:\/\/ or https:\/\//],
+      ['no-such-key = 1', /unknown option "no-such-key"/],
+      ['just garbage', /expected "key = value"/],
+    ];
+    for (const [line, want] of cases) {
+      const f = join(dir, 'bad.conf');
+      writeFileSync(f, `${line}\n`);
+      const r = await run(process.execPath, [MAIN, 'check-config', '--config', f]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code, line).toBe(2);
+      expect(r.stderr, line).toMatch(want);
+      expect(r.stderr, line).toContain('bad.conf:1');
+    }
+    expect(existsSync(join(dir, 'journal'))).toBe(false);
+  });
+
+  it('every command has --help', async () => {
+    for (const cmd of ['calendar', 'reindex', 'fsck', 'check-config', 'info']) {
+      const r = await run(process.execPath, [MAIN, cmd, '--help']);
+      expect(r.stdout, cmd).toMatch(/usage: ots-calendar/);
+    }
+  });
+});
