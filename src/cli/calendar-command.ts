@@ -94,6 +94,7 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     onError: (err) => log.error('request failed', { err }),
     metrics: () => metrics.registry.render(),
     notReady,
+    pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
   });
   const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
   const server = createNodeServer(app, {

@@ -15,6 +15,8 @@ export interface CalendarRoutesDeps {
   answer: (commitment: Uint8Array) => Answer;
   /** The merkle tip of the transaction being built, if any (GET /tip). */
   tip?: () => Uint8Array | undefined;
+  /** Cache-Control for pending answers (default CACHE.pending). */
+  pendingCacheControl?: string;
 }
 
 export async function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): Promise<HttpResponse> {
@@ -38,7 +40,7 @@ export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: st
       return { status: 200, headers, body: answer.proof };
     }
     case 'pending':
-      return textResponse(404, answer.reason, CACHE.pending);
+      return textResponse(404, answer.reason, deps.pendingCacheControl ?? CACHE.pending);
     case 'unknown':
       return textResponse(404, 'Not found', CACHE.unknown);
   }
