@@ -36,7 +36,15 @@ export interface DecodedVector {
   op_count?: number;
   max_path_ops?: number;
   python_reserialize_identical?: boolean;
-  attestations?: Array<{ type: string; tag: string; msg: string; height?: number; uri?: string; payload?: string }>;
+  attestations?: Array<{
+    type: string;
+    tag: string;
+    msg: string;
+    height?: number;
+    uri?: string;
+    payload?: string;
+    merkleroot_rpc_hex?: string;
+  }>;
 }
 
 /** expected/decoded.json: python's decoding of every vector, keyed by path under vectors/. */
