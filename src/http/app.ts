@@ -12,6 +12,11 @@ export interface AppDeps extends CalendarRoutesDeps {
   metrics: () => string;
   /** Why the service is not ready (empty when ready): GET /readyz. */
   notReady: () => string[];
+  /**
+   * More routes (e.g. the journal API for mirrors): each returns a response for the paths it owns and
+   * undefined otherwise. Tried before the 404 for unknown paths.
+   */
+  extraRoutes?: ReadonlyArray<(req: HttpRequest) => HttpResponse | Promise<HttpResponse> | undefined>;
 }
 
 const ALLOW = 'GET, HEAD, POST, OPTIONS';
@@ -41,6 +46,10 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
       return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': CACHE.never }, body: deps.metrics() };
     }
     if (path === '/' || path === '/status') return isGet ? statusPage(deps.status, req, path === '/status') : methodNotAllowed('GET, HEAD, OPTIONS');
+    for (const extra of deps.extraRoutes ?? []) {
+      const res = extra(req);
+      if (res) return res;
+    }
     if (method === 'POST') return textResponse(404, 'not found', CACHE.unknownPath);
     if (isGet) return textResponse(404, 'Not found', CACHE.unknownPath);
     return methodNotAllowed(ALLOW);

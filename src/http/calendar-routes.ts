@@ -11,7 +11,8 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 const MAX_COMMITMENT_HEX = 2 * 4096;
 
 export interface CalendarRoutesDeps {
-  aggregator: Aggregator;
+  /** Absent on a role that takes no digests (a mirror): POST /digest is then an unknown path. */
+  aggregator?: Aggregator;
   answer: (commitment: Uint8Array) => Answer;
   /** The merkle tip of the transaction being built, if any (GET /tip). */
   tip?: () => Uint8Array | undefined;
@@ -20,6 +21,7 @@ export interface CalendarRoutesDeps {
 }
 
 export async function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): Promise<HttpResponse> {
+  if (!deps.aggregator) return textResponse(404, 'not found', CACHE.unknownPath);
   if (req.body.length > MAX_DIGEST_LENGTH) throw new HttpError(400, 'digest too long');
   const proof = await deps.aggregator.submit(req.body);
   return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.never }, body: proof };
