@@ -1,5 +1,4 @@
-/**
- * @module The OpenTimestamps library (`ots-calendar/ots`): ops, attestations, timestamp trees, `.ots` files, merkle trees and verification.
+/** @module The OpenTimestamps library (`ots-calendar/ots`): ops, attestations, timestamp trees, `.ots` files, merkle trees and verification.
  *
  * This folder is consensus-critical and pure: no file system, network, clock, randomness or logging.
  * Hashing goes through node:crypto and @noble/hashes only. Verification takes its evidence (a block

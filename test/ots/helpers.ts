@@ -1,6 +1,7 @@
 // Shared by the test/ots suites: the vector files, a flat dump of our trees (same format as the python
 // and JS fixtures), and a seeded generator of random trees built with our API.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type Attestation,
   type Op,
@@ -24,7 +25,8 @@ import {
 } from '../../src/ots/index.js';
 import type { DumpRow } from '../fixtures/python/oracle.js';
 
-export const VECTORS = '/work/shared/vectors/';
+/** Upstream vectors kept with the tests (see vectors/README.md). */
+export const VECTORS = fileURLToPath(new URL('./vectors/', import.meta.url));
 
 export interface DecodedVector {
   error?: string;
