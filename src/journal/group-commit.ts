@@ -1,10 +1,11 @@
 /** @module Group commit: queued appends become one write and one fdatasync per segment touched, acknowledged only once durable. */
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { DurableStepError, type JournalIo, errnoOf, fsyncDir, writeAll, writeFileDurably } from './durable-io.js';
 import { FatalJournalError, JournalSequenceError, JournalWriteError } from './errors.js';
 import { HeadHasher } from './head-hash.js';
 import { encodeSidecar, segmentName, sidecarName } from './layout.js';
-import { type Frame, decodeFrame, encodeFrame } from './record-codec.js';
+import { FRAME_OVERHEAD, type Frame, decodeFrame, encodeFrameInto } from './record-codec.js';
 import type { RecoveredJournal } from './recovery.js';
 import type { JournalLog, JournalRecord, RecordLocation, RecordType } from './types.js';
 
@@ -24,8 +25,11 @@ interface Planned {
   seq: number;
   type: RecordType;
   payload: Uint8Array;
-  raw: Uint8Array;
+  /** appendRaw: the frame as received; append: undefined until #writeGroup encodes it into the group buffer. */
+  raw: Uint8Array | undefined;
   offset: number;
+  /** True for payloads the journal encoded itself (a private copy, safe to hand to listeners as is). */
+  own: boolean;
 }
 
 /**
@@ -150,11 +154,10 @@ export class GroupCommitWriter {
           item.reject(new JournalSequenceError(next, got));
           continue;
         }
-        for (const { frame, raw } of item.frames) planned.push({ seq: next++, type: frame.type, payload: frame.payload, raw, offset: -1 });
+        for (const { frame, raw } of item.frames) planned.push({ seq: next++, type: frame.type, payload: frame.payload, raw, offset: -1, own: false });
       } else {
         for (const e of item.entries ?? []) {
-          planned.push({ seq: next, type: e.type, payload: e.payload, raw: encodeFrame(e.type, next, e.payload), offset: -1 });
-          next++;
+          planned.push({ seq: next++, type: e.type, payload: e.payload, raw: undefined, offset: -1, own: true });
         }
       }
       owners.push({ item, first, count: next - first });
@@ -176,7 +179,10 @@ export class GroupCommitWriter {
     const durable = planned.filter((p) => p.seq < this.#size);
     if (durable.length > 0) {
       const records: DurableRecords = durable.map((p) => ({
-        record: decodeFrame({ type: p.type, seq: p.seq, payload: p.payload, length: p.raw.length }),
+        record:
+          p.own && p.type === 'commit'
+            ? { seq: p.seq, type: 'commit', commitment: p.payload }
+            : decodeFrame({ type: p.type, seq: p.seq, payload: p.payload, length: FRAME_OVERHEAD + p.payload.length }),
         loc: { seq: p.seq, offset: p.offset },
       }));
       this.#onDurable(records);
@@ -205,7 +211,7 @@ export class GroupCommitWriter {
     const fd = this.#activeFd as number;
     const name = segmentName(segment * this.#segmentRecords);
     const position = this.#activeBytes;
-    const bytes = Buffer.concat(records.map((r) => r.raw));
+    const bytes = encodeGroup(records);
     try {
       await writeAll(this.#io, fd, bytes, position);
     } catch (cause) {
@@ -221,14 +227,15 @@ export class GroupCommitWriter {
     } catch (cause) {
       throw this.#fail(`fdatasync of ${name}`, cause);
     }
-    let at = position;
+    let at = 0;
     for (const r of records) {
-      r.offset = at;
-      this.#activeOffsets.push(at);
-      this.#hasher.add(r.raw);
-      at += r.raw.length;
+      const length = FRAME_OVERHEAD + r.payload.length;
+      r.offset = position + at;
+      this.#activeOffsets.push(position + at);
+      this.#hasher.add(bytes.subarray(at, at + length));
+      at += length;
     }
-    this.#activeBytes = at;
+    this.#activeBytes = position + at;
     this.#size += records.length;
     if (this.#activeOffsets.length === this.#segmentRecords) await this.#seal(false);
   }
@@ -258,12 +265,15 @@ export class GroupCommitWriter {
     }
     if (this.#sealPending) await this.#seal(true);
     const name = segmentName(segment * this.#segmentRecords);
+    const path = join(this.#dir, name);
     let fd: number;
     try {
-      fd = await this.#io.open(join(this.#dir, name), 'wx+');
+      fd = await this.#io.open(path, 'wx+');
     } catch (cause) {
-      if (errnoOf(cause) === 'EEXIST') throw this.#fail(`${name} exists but was not found on open`, cause);
-      throw new JournalWriteError(`${errnoOf(cause) ?? String(cause)} creating ${name}`, { cause });
+      if (errnoOf(cause) !== 'EEXIST') throw new JournalWriteError(`${errnoOf(cause) ?? String(cause)} creating ${name}`, { cause });
+      // an earlier attempt created the file and then reported failure: empty, it holds nothing and is reused
+      if (fs.statSync(path).size !== 0) throw this.#fail(`${name} appeared with data while the journal was open`, cause);
+      fd = await this.#io.open(path, 'r+');
     }
     try {
       await fsyncDir(this.#io, this.#dir);
@@ -287,4 +297,18 @@ export class GroupCommitWriter {
     }
     return this.#failed;
   }
+}
+
+/** One buffer holding a group's frames, so a flush is one allocation and one write whatever its size. */
+function encodeGroup(records: Planned[]): Uint8Array {
+  let total = 0;
+  for (const r of records) total += FRAME_OVERHEAD + r.payload.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const r of records) {
+    if (r.raw) out.set(r.raw, at);
+    else encodeFrameInto(out, at, r.type, r.seq, r.payload);
+    at += FRAME_OVERHEAD + r.payload.length;
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ export function emptyHeadHash(): Uint8Array {
 /** Folds records into the chain; one reused scratch buffer, so a record costs one digest allocation. */
 export class HeadHasher {
   #scratch: Buffer = Buffer.alloc(HASH_BYTES + 256);
+  /** Owned here and replaced on every step, never mutated: callers that keep it must copy. */
   #hash: Uint8Array;
 
   constructor(start: Uint8Array) {
@@ -28,6 +29,6 @@ export class HeadHasher {
     if (this.#scratch.length < need) this.#scratch = Buffer.alloc(need * 2);
     this.#scratch.set(this.#hash, 0);
     this.#scratch.set(raw, HASH_BYTES);
-    this.#hash = new Uint8Array(hash('sha256', this.#scratch.subarray(0, need), 'buffer'));
+    this.#hash = hash('sha256', this.#scratch.subarray(0, need), 'buffer');
   }
 }

@@ -10,8 +10,6 @@ import {
   encodeAnchor,
   encodeCommitment,
   encodeRevocation,
-  readU64,
-  writeU64,
 } from './payload-codec.js';
 import type { JournalEntry, JournalRecord, RecordType } from './types.js';
 
@@ -50,14 +48,22 @@ export interface Frame {
   length: number;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Byte-level little-endian access: a DataView per frame costs an allocation on the scan's hot path.
+function u32At(b: Uint8Array, at: number): number {
+  return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
 }
 
 /** Total frame length announced by the header at `offset`, or -1 if fewer than FRAME_HEADER_BYTES remain. */
 export function frameLengthAt(bytes: Uint8Array, offset: number): number {
   if (bytes.length - offset < FRAME_HEADER_BYTES) return -1;
-  return FRAME_OVERHEAD + viewOf(bytes).getUint32(offset, true);
+  return FRAME_OVERHEAD + u32At(bytes, offset);
 }
 
 /**
@@ -67,19 +73,19 @@ export function frameLengthAt(bytes: Uint8Array, offset: number): number {
 export function readFrame(bytes: Uint8Array, offset = 0): Frame {
   const available = bytes.length - offset;
   if (available < FRAME_HEADER_BYTES) throw new TruncatedRecordError(FRAME_HEADER_BYTES, Math.max(available, 0));
-  const view = viewOf(bytes);
-  const n = view.getUint32(offset, true);
+  const n = u32At(bytes, offset);
   if (n > MAX_RECORD_PAYLOAD) throw new MalformedRecordError('length', `payload length ${n} exceeds ${MAX_RECORD_PAYLOAD}`);
   const length = FRAME_OVERHEAD + n;
   if (available < length) throw new TruncatedRecordError(length, available);
   const end = offset + FRAME_HEADER_BYTES + n;
-  const stored = view.getUint32(end, true);
+  const stored = u32At(bytes, end);
   const computed = crc32(bytes.subarray(offset, end));
   if (stored !== computed) throw new ChecksumMismatchError(stored, computed);
   const type = TYPE_OF_CODE[bytes[offset + 4] as number];
   if (type === undefined) throw new MalformedRecordError('type', `unknown record type ${bytes[offset + 4]}`);
-  const seq = readU64(view, offset + 5);
-  if (seq < 0) throw new MalformedRecordError('seq', 'seq exceeds 2^53');
+  const hi = u32At(bytes, offset + 9);
+  if (hi >= 2 ** 21) throw new MalformedRecordError('seq', 'seq exceeds 2^53');
+  const seq = hi * 2 ** 32 + u32At(bytes, offset + 5);
   if (type === 'commit' && n !== COMMITMENT_BYTES) {
     throw new MalformedRecordError('commit-length', `commit payload of ${n} bytes, expected ${COMMITMENT_BYTES}`);
   }
@@ -88,19 +94,25 @@ export function readFrame(bytes: Uint8Array, offset = 0): Frame {
 
 /** Frames an already-encoded payload. */
 export function encodeFrame(type: RecordType, seq: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_OVERHEAD + payload.length);
+  encodeFrameInto(out, 0, type, seq, payload);
+  return out;
+}
+
+/** Frames a payload into `out` at `at` (a flush encodes all its records into one buffer); returns the frame length. */
+export function encodeFrameInto(out: Uint8Array, at: number, type: RecordType, seq: number, payload: Uint8Array): number {
   if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_U53) throw new RangeError(`"seq" expected an integer in [0, 2^53), got ${seq}`);
   if (payload.length > MAX_RECORD_PAYLOAD) {
     throw new RangeError(`"payload" expected at most ${MAX_RECORD_PAYLOAD} bytes, got ${payload.length}`);
   }
-  const out = new Uint8Array(FRAME_OVERHEAD + payload.length);
-  const view = viewOf(out);
-  view.setUint32(0, payload.length, true);
-  out[4] = TYPE_CODE[type];
-  writeU64(view, 5, seq);
-  out.set(payload, FRAME_HEADER_BYTES);
-  const end = FRAME_HEADER_BYTES + payload.length;
-  view.setUint32(end, crc32(out.subarray(0, end)), true);
-  return out;
+  putU32(out, at, payload.length);
+  out[at + 4] = TYPE_CODE[type];
+  putU32(out, at + 5, seq % 2 ** 32);
+  putU32(out, at + 9, Math.floor(seq / 2 ** 32));
+  out.set(payload, at + FRAME_HEADER_BYTES);
+  const end = at + FRAME_HEADER_BYTES + payload.length;
+  putU32(out, end, crc32(out.subarray(at, end)));
+  return FRAME_OVERHEAD + payload.length;
 }
 
 /** Encodes an entry's payload (validating it: misuse is a RangeError/TypeError, raised at the caller's call). */

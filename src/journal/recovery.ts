@@ -119,7 +119,7 @@ export function walkSegment(bytes: Uint8Array, firstSeq: number, segmentRecords:
       break;
     }
   }
-  const walk: TailWalk = { records: offsets.length, goodBytes: at, offsets, hash: hasher.hash };
+  const walk: TailWalk = { records: offsets.length, goodBytes: at, offsets, hash: new Uint8Array(hasher.hash) };
   if (problem !== undefined) walk.problem = problem;
   return walk;
 }

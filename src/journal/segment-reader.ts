@@ -42,11 +42,18 @@ export function preadFullSync(fd: number, length: number, position: number): Uin
  * Reads only below the durable end that the journal reports, so a record being written is never seen.
  * Owner: the Journal; not safe to use after `close()`.
  */
+interface OpenSegment {
+  fd: number;
+  /** Asynchronous reads in flight on this descriptor: it is closed only once they are done. */
+  busy: number;
+  evicted: boolean;
+}
+
 export class SegmentReader {
   readonly #dir: string;
   readonly #segmentRecords: number;
-  /** segment index → read-only fd, in least-recently-used order */
-  readonly #fds = new Map<number, number>();
+  /** segment index → read-only descriptor, in least-recently-used order */
+  readonly #open = new Map<number, OpenSegment>();
   /** segment index → start offsets of its records plus the end offset (sealed segments only) */
   readonly #tables = new Map<number, Float64Array>();
 
@@ -55,26 +62,44 @@ export class SegmentReader {
     this.#segmentRecords = segmentRecords;
   }
 
-  fd(segment: number): number {
-    const cached = this.#fds.get(segment);
+  #get(segment: number): OpenSegment {
+    const cached = this.#open.get(segment);
     if (cached !== undefined) {
-      this.#fds.delete(segment);
-      this.#fds.set(segment, cached);
+      this.#open.delete(segment);
+      this.#open.set(segment, cached);
       return cached;
     }
-    const fd = fs.openSync(join(this.#dir, segmentName(segment * this.#segmentRecords)), 'r');
-    this.#fds.set(segment, fd);
-    if (this.#fds.size > MAX_OPEN_SEGMENTS) {
-      const [oldest, oldFd] = this.#fds.entries().next().value as [number, number];
-      this.#fds.delete(oldest);
-      fs.closeSync(oldFd);
+    const entry: OpenSegment = { fd: fs.openSync(join(this.#dir, segmentName(segment * this.#segmentRecords)), 'r'), busy: 0, evicted: false };
+    this.#open.set(segment, entry);
+    if (this.#open.size > MAX_OPEN_SEGMENTS) {
+      const [oldest, old] = this.#open.entries().next().value as [number, OpenSegment];
+      this.#open.delete(oldest);
+      this.#evict(old);
     }
-    return fd;
+    return entry;
+  }
+
+  #evict(entry: OpenSegment): void {
+    entry.evicted = true;
+    // a descriptor closed under an async read could be reused for another file before the read runs
+    if (entry.busy === 0) fs.closeSync(entry.fd);
+  }
+
+  /** Runs an async read on a segment's descriptor, keeping it open until the read is done. */
+  async #using<T>(segment: number, read: (fd: number) => Promise<T>): Promise<T> {
+    const entry = this.#get(segment);
+    entry.busy++;
+    try {
+      return await read(entry.fd);
+    } finally {
+      entry.busy--;
+      if (entry.evicted && entry.busy === 0) fs.closeSync(entry.fd);
+    }
   }
 
   /** One pread of a commit record's size; a second one only for a longer record. */
   readSync(loc: RecordLocation): JournalRecord {
-    const fd = this.fd(Math.floor(loc.seq / this.#segmentRecords));
+    const fd = this.#get(Math.floor(loc.seq / this.#segmentRecords)).fd;
     let bytes = preadFullSync(fd, COMMIT_RECORD_BYTES, loc.offset);
     const length = frameLengthAt(bytes, 0);
     if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = preadFullSync(fd, length, loc.offset);
@@ -82,10 +107,11 @@ export class SegmentReader {
   }
 
   async read(loc: RecordLocation): Promise<JournalRecord> {
-    const fd = this.fd(Math.floor(loc.seq / this.#segmentRecords));
-    let bytes = await preadFull(fd, COMMIT_RECORD_BYTES, loc.offset);
-    const length = frameLengthAt(bytes, 0);
-    if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = await preadFull(fd, length, loc.offset);
+    const bytes = await this.#using(Math.floor(loc.seq / this.#segmentRecords), async (fd) => {
+      const head = await preadFull(fd, COMMIT_RECORD_BYTES, loc.offset);
+      const length = frameLengthAt(head, 0);
+      return length > head.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD ? preadFull(fd, length, loc.offset) : head;
+    });
     return this.#decodeAt(bytes, loc);
   }
 
@@ -103,7 +129,7 @@ export class SegmentReader {
 
   /** Raw bytes [from, to) of a segment; must lie below its durable end. */
   async readBytes(segment: number, from: number, to: number): Promise<Uint8Array> {
-    const bytes = await preadFull(this.fd(segment), to - from, from);
+    const bytes = await this.#using(segment, (fd) => preadFull(fd, to - from, from));
     if (bytes.length !== to - from) {
       throw new JournalCorruptError(`${segmentName(segment * this.#segmentRecords)} ends at ${from + bytes.length}, expected ${to}`);
     }
@@ -143,8 +169,8 @@ export class SegmentReader {
   }
 
   close(): void {
-    for (const fd of this.#fds.values()) fs.closeSync(fd);
-    this.#fds.clear();
+    for (const entry of this.#open.values()) this.#evict(entry);
+    this.#open.clear();
     this.#tables.clear();
   }
 }

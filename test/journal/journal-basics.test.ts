@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { pbkdf2 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -95,6 +96,27 @@ describe('Journal basics', () => {
     expect((await up.locate(9)).offset).toBe((await down.locate(9)).offset);
     await up.close();
     await down.close();
+  });
+
+  it('serves concurrent reads across more segments than it keeps descriptors for', async () => {
+    const j = await Journal.open({ dir: dir(), segmentRecords: 2 });
+    const locs = await j.append(Array.from({ length: 80 }, (_, i) => commitEntry(i)));
+    // occupy every libuv pool thread, so the reads below queue behind this and run only after the synchronous
+    // reads have evicted (and, were it not for the in-use count, closed and reused) their descriptors
+    const busy = Array.from({ length: 16 }, () => new Promise((res) => pbkdf2('p', 's', 20_000, 32, 'sha256', res)));
+    const order = locs.map((_, i) => (i * 37) % 80);
+    const reads = order.map((i) => j.read(locs[i] as RecordLocation));
+    const ranges = order.slice(0, 20).map((i) => j.readRange(i, Math.min(5, 80 - i)));
+    for (let k = 79; k >= 0; k--) expect(j.readSync(locs[k] as RecordLocation).seq).toBe(k);
+    await Promise.all(busy);
+    const records = await Promise.all(reads);
+    records.forEach((r, k) => expect(r).toEqual({ seq: order[k], type: 'commit', commitment: commitment(order[k] as number) }));
+    for (const [k, bytes] of (await Promise.all(ranges)).entries()) {
+      const i = order[k] as number;
+      expect(bytes.length).toBe(Math.min(5, 80 - i) * 61);
+      expect(decodeRecord(bytes.subarray(0, 61))).toEqual({ seq: i, type: 'commit', commitment: commitment(i) });
+    }
+    await j.close();
   });
 
   it('notifies listeners after each durable flush, before the append resolves', async () => {
