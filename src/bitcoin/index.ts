@@ -5,10 +5,45 @@
  * headers and merkle roots are re-hashed against what was asked before anchoring relies on them.
  */
 
+export { type ChainName, type AttestationKind, type Chain, CHAINS, UnknownChainError, ChainMismatchError, getChain, cookieFilePath, defaultRpcUrl, checkGenesis } from './chains.js';
+
 export { COIN, AmountError, amountToSats, satsToAmount, feeRateToSatPerKvB, feeForVsize } from './amount.js';
 export { HexError, decodeHexField, displayHexToInternal, internalToDisplayHex } from './hex.js';
 
+export { type TransportRequest, type TransportResponse, type FetchFn, nodeHttpTransport } from './http-transport.js';
+export {
+  RPC_CODE,
+  type RpcFailureCode,
+  type UnavailableReason,
+  RpcFailure,
+  RpcError,
+  RpcWarmupError,
+  RpcTxRejectedError,
+  RpcUnavailableError,
+  RpcAuthError,
+  RpcResponseError,
+  rpcErrorFrom,
+} from './rpc-errors.js';
 export { JsonDecimal, JsonShapeError, parseJsonExact } from './rpc-json.js';
+export { type RpcConnectionOptions, type RpcParams, type CallOptions, RpcConnection } from './rpc-connection.js';
+export type {
+  BlockchainInfo,
+  BlockHeaderInfo,
+  BlockInfo,
+  RawTransactionInfo,
+  TxOutInfo,
+  MempoolEntry,
+  Unspent,
+  AddressInfo,
+  SignResult,
+  FeeEstimate,
+  Balances,
+  WalletTransaction,
+  WalletTxSummary,
+  TxOutSetInfo,
+  NetworkInfo,
+} from './rpc-results.js';
+export { type BitcoinRpcOptions, type RawTransaction, BitcoinRpc } from './rpc.js';
 
 export {
   MAX_COMPACT_SIZE,
@@ -33,3 +68,5 @@ export {
   splitAroundTip,
 } from './tx.js';
 export { BlockHashMismatchError, blockHash, checkBlockHeader } from './block-header.js';
+
+export { type RegtestNodeOptions, type ReadyStats, LitecoindNotInstalledError, RegtestNodeError, RegtestNode, killAllRegtestNodesSync } from './regtest-node.js';
