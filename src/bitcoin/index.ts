@@ -69,4 +69,22 @@ export {
 } from './tx.js';
 export { BlockHashMismatchError, blockHash, checkBlockHeader } from './block-header.js';
 
+export {
+  TIMESTAMP_TX_VERSION,
+  DEFAULT_DUST_RELAY_FEE,
+  DEFAULT_INCREMENTAL_RELAY_FEE,
+  SIGNATURE_WEIGHT_MARGIN,
+  type TimestampTxSpec,
+  type TimestampTxFailure,
+  type TimestampTxResult,
+  type FeePlan,
+  dustThreshold,
+  buildTimestampTx,
+  timestampTxTemplate,
+  timestampTxFee,
+  buildTimestampTxForFeeRate,
+  minReplacementFee,
+} from './timestamp-tx.js';
+export { type BlockProofInput, type BlockProof, MerkleRootMismatchError, TxNotInBlockError, buildBlockProof, fetchBlockProof } from './block-proof.js';
+
 export { type RegtestNodeOptions, type ReadyStats, LitecoindNotInstalledError, RegtestNodeError, RegtestNode, killAllRegtestNodesSync } from './regtest-node.js';
