@@ -1,6 +1,7 @@
 // Shared by the test/ots suites: the vector files, a flat dump of our trees (same format as the python
 // and JS fixtures), and a seeded generator of random trees built with our API.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Attestation,
@@ -25,8 +26,17 @@ import {
 } from '../../src/ots/index.js';
 import type { DumpRow } from '../fixtures/python/oracle.js';
 
-/** Upstream vectors kept with the tests (see vectors/README.md). */
-export const VECTORS = fileURLToPath(new URL('./vectors/', import.meta.url));
+/**
+ * The shared upstream vectors (real .ots files with python's decodings), which sit beside the repository as
+ * `../shared/vectors/`; OTS_VECTORS_DIR points elsewhere.
+ */
+export const VECTORS = ((): string => {
+  const dir = process.env['OTS_VECTORS_DIR'] ?? fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+  if (!existsSync(join(dir, 'expected', 'decoded.json'))) {
+    throw new Error(`OpenTimestamps test vectors not found in ${dir}: they live in ../shared/vectors beside the repository (or set OTS_VECTORS_DIR)`);
+  }
+  return dir.endsWith('/') ? dir : `${dir}/`;
+})();
 
 export interface DecodedVector {
   error?: string;
