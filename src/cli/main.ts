@@ -8,6 +8,7 @@ import { startCalendar } from './calendar-command.js';
 import { runReindex, runFsck } from './maintenance-commands.js';
 import { runInfo } from './info.js';
 import { installSignalHandlers } from './signals.js';
+import { runDemo } from './demo-command.js';
 
 interface Command {
   summary: string;
@@ -19,6 +20,16 @@ const COMMANDS: Record<string, Command> = {
   reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, runReindex) },
   fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, runFsck) },
   'check-config': { summary: 'Validate the configuration (file, environment, flags) without starting anything.', run: runCheckConfig },
+  demo: {
+    summary: 'Run a local end-to-end demo: regtest node, calendar, stamp, mine, upgrade, verify, print the proof.',
+    run: async (a) => {
+      if (a.includes('--help') || a.includes('-h')) {
+        process.stdout.write('usage: ots-calendar demo\n\nStarts a litecoind regtest node and a calendar in temporary directories, stamps a file, mines, upgrades,\nverifies the proof against the node, prints it, and cleans everything up.\n');
+        return 0;
+      }
+      return runDemo();
+    },
+  },
   info: {
     summary: 'Print an .ots proof as `ots info` does.',
     run: async (a) => {
