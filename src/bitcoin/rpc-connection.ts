@@ -51,7 +51,7 @@ function unavailableReason(err: unknown): UnavailableReason {
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code in NETWORK_CODES) return NETWORK_CODES[code] ?? 'network';
+    if (typeof code === 'string' && Object.hasOwn(NETWORK_CODES, code)) return NETWORK_CODES[code] ?? 'network';
   }
   return 'network';
 }
