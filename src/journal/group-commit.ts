@@ -135,7 +135,13 @@ export class GroupCommitWriter {
           for (const item of batch) item.reject(this.#failed);
           continue;
         }
-        await this.#writeBatch(batch);
+        try {
+          await this.#writeBatch(batch);
+        } catch (err) {
+          // #writeBatch routes every write error to its callers; reaching here is a bug, never a silent hang
+          const fatal = this.#fail('unexpected error in the flush loop', err);
+          for (const item of batch) item.reject(fatal);
+        }
       }
     } finally {
       this.#running = undefined;

@@ -36,7 +36,7 @@ export {
 } from './payload-codec.js';
 export { DEFAULT_SEGMENT_RECORDS, MAX_SEGMENT_RECORDS, MIN_SEGMENT_RECORDS } from './layout.js';
 export { HASH_BYTES, HeadHasher, emptyHeadHash } from './head-hash.js';
-export type { JournalIo } from './durable-io.js';
+export { DurableStepError, type DurableStep, type JournalIo } from './durable-io.js';
 export {
   ChecksumMismatchError,
   FatalJournalError,

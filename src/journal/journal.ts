@@ -17,6 +17,7 @@ export interface OpenOptions {
   dir: string;
   /** Records per segment; only used when creating the journal (stored in its format file), checked otherwise. */
   segmentRecords?: number;
+  /** Where recovery and write failures are reported; by default warn and error lines go to stderr as JSON. */
   log?: JournalLog;
   /**
    * The caller (the index) already saw records up to and including this one durable. Recovery then refuses to
