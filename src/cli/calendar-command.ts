@@ -1,7 +1,7 @@
 /** @module `ots-calendar calendar`: wires data directory, journal, index, calendar, aggregator and HTTP together, and stops them cleanly. */
 import type { AddressInfo } from 'node:net';
 import { Journal } from '../journal/index.js';
-import { CalendarIndex } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { Calendar } from '../calendar/calendar.js';
 import { openDataDir } from '../calendar/data-dir.js';
 import { Aggregator } from '../aggregator/aggregator.js';
@@ -30,7 +30,13 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
   });
   for (const n of dataDir.notes) log.log(n.level, n.msg, n.fields);
   log.info('opening the journal', { dir: dataDir.journalDir });
-  const journal = await Journal.open({ dir: dataDir.journalDir, log: (level, msg, fields) => log.log(level, msg, fields) });
+  // Recovery may cut a torn tail, but never a record the index already saw durable: that would be lost data.
+  const verifiedUpTo = lastIndexedLocation(dataDir.indexDir);
+  const journal = await Journal.open({
+    dir: dataDir.journalDir,
+    log: (level, msg, fields) => log.log(level, msg, fields),
+    ...(verifiedUpTo ? { verifiedUpTo } : {}),
+  });
   const index = await CalendarIndex.open({
     dir: dataDir.indexDir,
     journal,

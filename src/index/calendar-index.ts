@@ -1,5 +1,5 @@
 /** @module The derived index of a calendar journal: commitment → commit number → anchor → complete proof (DESIGN §2 "Index"). */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import type { Journal, JournalRecord, RecordLocation } from '../journal/index.js';
@@ -259,6 +259,27 @@ export class CalendarIndex {
     this.#unsubscribe?.();
     this.#commits.close();
     this.#anchorFile.close();
+  }
+}
+
+/**
+ * The last journal record the index holds, read from its files alone: the journal was durable up to there
+ * when it was indexed, so the journal's recovery may never cut it (`verifiedUpTo`). Undefined without an index.
+ */
+export function lastIndexedLocation(dir: string): RecordLocation | undefined {
+  const commitsPath = join(dir, 'commits.idx');
+  const anchorsPath = join(dir, 'anchors.idx');
+  if (!existsSync(commitsPath) && !existsSync(anchorsPath)) return undefined;
+  const commits = existsSync(commitsPath) ? CommitIndexFile.open(commitsPath) : undefined;
+  const anchors = existsSync(anchorsPath) ? AnchorIndexFile.open(anchorsPath) : undefined;
+  try {
+    const c = commits && commits.count > 0 ? commits.entry(commits.count - 1) : undefined;
+    const a = anchors?.entries.at(-1);
+    const last = c && a ? (c.seq > a.seq ? c : a) : (c ?? a);
+    return last ? { seq: last.seq, offset: last.offset } : undefined;
+  } finally {
+    commits?.close();
+    anchors?.close();
   }
 }
 
