@@ -1,0 +1,125 @@
+/** @module The Bitcoin anchoring options of `calendar` and `check-config`: which chain, which node and wallet, depth, cycle interval and fee limits (DESIGN §4). */
+import { CHAINS } from '../bitcoin/index.js';
+import { ANCHOR_DEFAULTS } from '../anchor/settings.js';
+import type { ConfigValue, OptionSpec } from './config.js';
+
+const COMMANDS = ['calendar', 'check-config'] as const;
+
+function checkHttpUrl(v: ConfigValue): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(String(v));
+  } catch {
+    return 'must be a URL such as http://127.0.0.1:8332';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://';
+  if (url.search || url.hash) return 'must not carry a query or fragment';
+  return undefined;
+}
+
+function checkWalletName(v: ConfigValue): string | undefined {
+  // Core accepts most names; control characters would only reach its log garbled.
+  return [...String(v)].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) ? 'must not contain control characters' : undefined;
+}
+
+export const ANCHOR_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'chain',
+    type: 'enum',
+    values: Object.keys(CHAINS),
+    help: 'the chain to anchor on; unset, anchoring is off and the calendar only aggregates',
+    commands: COMMANDS,
+  },
+  {
+    key: 'rpc-url',
+    type: 'string',
+    help: 'the node\'s JSON-RPC URL, http://[user:password@]host:port (default: 127.0.0.1 and the chain\'s port); never logged',
+    secret: true,
+    commands: COMMANDS,
+    check: checkHttpUrl,
+  },
+  { key: 'rpc-cookie', type: 'string', help: 'the node\'s .cookie file, re-read when the node restarts (instead of a password in rpc-url)', commands: COMMANDS },
+  { key: 'rpc-wallet', type: 'string', help: 'the wallet that pays (used by this calendar alone); loaded if the node has not', commands: COMMANDS, check: checkWalletName },
+  {
+    key: 'confirmations',
+    type: 'int',
+    help: 'blocks deep a transaction must be before its proofs are final',
+    default: ANCHOR_DEFAULTS.confirmations,
+    min: 1,
+    max: 1000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'min-tx-interval',
+    type: 'int',
+    help: 'seconds from one confirmed transaction to the next (randomly 1 to 1.5 times this)',
+    default: ANCHOR_DEFAULTS.minTxIntervalSeconds,
+    min: 0,
+    max: 7 * 86_400,
+    commands: COMMANDS,
+  },
+  {
+    key: 'fee-rate',
+    type: 'number',
+    help: 'sat/vB of a first transaction when the node has no fee estimate',
+    default: ANCHOR_DEFAULTS.feeRate,
+    min: 0.001,
+    max: 100_000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'fee-increment',
+    type: 'number',
+    help: 'sat/vB added at each replacement (at most one per block while unconfirmed)',
+    default: ANCHOR_DEFAULTS.feeIncrement,
+    min: 0,
+    max: 100_000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'max-fee-rate',
+    type: 'number',
+    help: 'sat/vB never exceeded',
+    default: ANCHOR_DEFAULTS.maxFeeRate,
+    min: 0.001,
+    max: 100_000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'max-fee',
+    type: 'int',
+    help: 'satoshis one transaction (all its replacements included) may pay at most',
+    default: ANCHOR_DEFAULTS.maxFee,
+    min: 1,
+    max: 100_000_000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'fee-target-blocks',
+    type: 'int',
+    help: 'confirmation target asked of the node\'s fee estimator for a first transaction',
+    default: ANCHOR_DEFAULTS.feeTargetBlocks,
+    min: 1,
+    max: 1008,
+    commands: COMMANDS,
+  },
+  {
+    key: 'max-commitments-per-tx',
+    type: 'int',
+    help: 'commitments one transaction covers at most (the oldest first); proofs grow by 35 bytes per doubling',
+    default: ANCHOR_DEFAULTS.maxCommitmentsPerTx,
+    min: 1,
+    max: 1_000_000,
+    commands: COMMANDS,
+  },
+  {
+    key: 'poll-interval-ms',
+    type: 'int',
+    help: 'milliseconds between two looks at the node',
+    default: ANCHOR_DEFAULTS.pollIntervalMs,
+    min: 50,
+    max: 600_000,
+    commands: COMMANDS,
+  },
+  { key: 'explorer-url', type: 'string', help: 'block explorer for transaction links in the status, e.g. https://mempool.space', commands: COMMANDS, check: checkHttpUrl },
+];
