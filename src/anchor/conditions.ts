@@ -1,0 +1,67 @@
+/** @module Problems the stamper is living with (node away, wallet empty, fee cap…): each logged once when it starts and once when it ends, never once per poll, and listed in the status. */
+import type { Fields, Logger } from '../cli/log.js';
+
+export type ConditionCode =
+  | 'node-unavailable'
+  | 'node-warmup'
+  | 'node-auth'
+  | 'node-error'
+  | 'chain-mismatch'
+  | 'wallet-not-loaded'
+  | 'wallet-empty'
+  | 'fee-cap'
+  | 'tx-rejected'
+  | 'sign-failed'
+  | 'state-write'
+  | 'anchor-failed'
+  | 'internal';
+
+export interface Condition {
+  code: ConditionCode;
+  message: string;
+  /** Unix ms. */
+  since: number;
+}
+
+/** Mutated only by the stamper's poll (one at a time), read by status and the pending reasons. */
+export class Conditions {
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #active = new Map<ConditionCode, Condition>();
+
+  constructor(log: Logger, now: () => number = Date.now) {
+    this.#log = log;
+    this.#now = now;
+  }
+
+  /** Starts a condition: logged at `level` only if it was not already active. */
+  raise(code: ConditionCode, level: 'info' | 'warn' | 'error', message: string, fields: Fields = {}): void {
+    const current = this.#active.get(code);
+    if (current !== undefined) {
+      current.message = message;
+      return;
+    }
+    this.#active.set(code, { code, message, since: this.#now() });
+    this.#log.log(level, message, { condition: code, ...fields });
+  }
+
+  /** Ends a condition, logging that it is over if it was active. */
+  clear(code: ConditionCode, message?: string): void {
+    const current = this.#active.get(code);
+    if (current === undefined) return;
+    this.#active.delete(code);
+    this.#log.info(message ?? `resolved: ${current.message}`, { condition: code, seconds: Math.round((this.#now() - current.since) / 1000) });
+  }
+
+  has(code: ConditionCode): boolean {
+    return this.#active.has(code);
+  }
+
+  get(code: ConditionCode): Condition | undefined {
+    return this.#active.get(code);
+  }
+
+  list(): Condition[] {
+    return [...this.#active.values()];
+  }
+}
