@@ -1,0 +1,321 @@
+/** @module The journal follower: catches up chunk by chunk, then follows the tail within a second; verifies everything before storing it and stops on the first lie. */
+import { FatalJournalError, type Journal } from '../journal/index.js';
+import type { CalendarIndex } from '../index/calendar-index.js';
+import type { AttestationChecker } from './attestation-check.js';
+import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
+import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
+import type { JournalClient, RecordBatch } from './journal-client.js';
+import type { JournalHeadInfo } from './journal-protocol.js';
+
+export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
+
+export type FollowerLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface FollowerProgress {
+  /** Records the mirror holds. */
+  localSize: number;
+  /** Records the upstream held when it last said. */
+  upstreamSize: number;
+}
+
+export interface FollowerStats {
+  recordsAppended: number;
+  bytesAppended: number;
+  batches: number;
+  chunksFetched: number;
+  tailRequests: number;
+  attestationsChecked: number;
+  /** Transient failures (upstream or node unavailable), each retried. */
+  retries: number;
+}
+
+export interface JournalFollowerOptions {
+  /** The mirror's own journal: its size is the follower's progress, so a restart resumes where it stopped. */
+  journal: Journal;
+  /** The index over `journal` (kept current by the journal's append listener): commitments for anchor checks. */
+  index: CalendarIndex;
+  client: JournalClient;
+  /** Checks anchors' attestations against a node before they are stored; absent, only the structure is checked. */
+  attestations?: AttestationChecker;
+  log?: FollowerLog;
+  onProgress?: (p: FollowerProgress) => void;
+  /** Called once when following stops on a verification failure. */
+  onFailure?: (err: VerificationFailedError) => void;
+  /** How long one tail request waits at the head for new records. Default 15 s. */
+  waitMs?: number;
+  /** Chunk requests in flight ahead of the one being verified while catching up. Default 4. */
+  prefetch?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+/** Transient problems are logged at most this often while they last. */
+const RETRY_LOG_INTERVAL_MS = 30_000;
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
+/**
+ * Owner of all mutable fields: the one loop started by `start()` or `catchUp()` (never both at once).
+ * Contract: nothing reaches the journal before `verifyBatch` and the attestation check passed; a
+ * VerificationFailedError stops the follower for good (state `failed`, `failure` set), keeping every record
+ * stored before; anything else is retried with backoff.
+ */
+export class JournalFollower {
+  readonly #journal: Journal;
+  readonly #index: CalendarIndex;
+  readonly #client: JournalClient;
+  readonly #attestations: AttestationChecker | undefined;
+  readonly #log: FollowerLog;
+  readonly #opts: JournalFollowerOptions;
+  readonly #waitMs: number;
+  readonly #prefetch: number;
+  #state: FollowerState = 'idle';
+  #failure: VerificationFailedError | FatalJournalError | undefined;
+  #head: JournalHeadInfo | undefined;
+  #upstreamSize = -1;
+  #upstreamHash: Uint8Array | undefined;
+  #syncedAt: number | undefined;
+  #behindSince: number | undefined;
+  #atHeadSince: number | undefined;
+  #controller: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
+  readonly stats: FollowerStats = { recordsAppended: 0, bytesAppended: 0, batches: 0, chunksFetched: 0, tailRequests: 0, attestationsChecked: 0, retries: 0 };
+
+  constructor(opts: JournalFollowerOptions) {
+    this.#journal = opts.journal;
+    this.#index = opts.index;
+    this.#client = opts.client;
+    this.#attestations = opts.attestations;
+    this.#log = opts.log ?? (() => undefined);
+    this.#opts = opts;
+    this.#waitMs = opts.waitMs ?? 15_000;
+    this.#prefetch = opts.prefetch ?? 4;
+  }
+
+  get state(): FollowerState {
+    return this.#state;
+  }
+
+  /** Why following stopped, when it stopped on a verification failure (or a journal that cannot be written). */
+  get failure(): VerificationFailedError | FatalJournalError | undefined {
+    return this.#failure;
+  }
+
+  /** Records the upstream held when it last said; -1 before it ever answered. */
+  get upstreamSize(): number {
+    return this.#upstreamSize;
+  }
+
+  /** Records the mirror holds. */
+  get localSize(): number {
+    return this.#journal.head().size;
+  }
+
+  /**
+   * Seconds the mirror may be behind: 0 while it waits at the upstream's head; otherwise the time since it
+   * first saw the upstream ahead, or since it last knew it was level. Undefined before the first answer.
+   */
+  lagSeconds(now = Date.now()): number | undefined {
+    if (this.#behindSince !== undefined) return (now - this.#behindSince) / 1000;
+    if (this.#atHeadSince !== undefined && this.#state === 'following') return 0;
+    return this.#syncedAt === undefined ? undefined : (now - this.#syncedAt) / 1000;
+  }
+
+  /** Starts following in the background (idempotent); see `state`, `failure` and `stop()`. */
+  start(): void {
+    if (this.#loop || this.#state === 'failed') return;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#loop = this.#run(controller.signal).finally(() => {
+      this.#loop = undefined;
+    });
+  }
+
+  /** Stops following; resolves once no request or append is in flight. */
+  async stop(): Promise<void> {
+    this.#controller?.abort();
+    await this.#loop;
+    if (this.#state !== 'failed') this.#state = 'stopped';
+  }
+
+  /**
+   * One pass up to the upstream's head as it is now, without waiting for more; for clients that sync now and
+   * then. Rejects with the first error (transient ones included, nothing retried).
+   */
+  async catchUp(signal?: AbortSignal): Promise<FollowerProgress> {
+    if (this.#loop) throw new RangeError('catchUp() while the follower runs in the background');
+    if (this.#failure) throw this.#failure;
+    const controller = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    try {
+      this.#head = await this.#client.head(combined);
+      this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
+      const target = this.#head.size;
+      while (this.localSize < target) await this.#guarded(() => this.#step(combined, 0));
+      await this.#guarded(() => this.#step(combined, 0));
+      return { localSize: this.localSize, upstreamSize: this.#upstreamSize };
+    } finally {
+      controller.abort();
+      this.#inflight.clear();
+    }
+  }
+
+  async #guarded(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      if (err instanceof VerificationFailedError || err instanceof FatalJournalError) this.#fail(err);
+      throw err;
+    }
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let delay = this.#opts.retryMinMs ?? 250;
+    let lastRetryLog = 0;
+    let troubled = false;
+    this.#log('info', 'following upstream', { upstream: this.#client.base, from: this.localSize });
+    while (!signal.aborted) {
+      try {
+        if (!this.#head) {
+          this.#head = await this.#client.head(signal);
+          this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
+          this.#log('info', 'upstream head', { size: this.#head.size, local: this.localSize, segmentRecords: this.#head.segmentRecords });
+        }
+        await this.#step(signal, this.#waitMs);
+        if (troubled) this.#log('info', 'upstream reachable again', { upstream: this.#client.base });
+        troubled = false;
+        delay = this.#opts.retryMinMs ?? 250;
+      } catch (err) {
+        this.#inflight.clear();
+        if (signal.aborted) break;
+        if (err instanceof VerificationFailedError || err instanceof FatalJournalError) {
+          this.#fail(err);
+          return;
+        }
+        this.stats.retries++;
+        this.#atHeadSince = undefined;
+        const now = Date.now();
+        if (!troubled || now - lastRetryLog >= RETRY_LOG_INTERVAL_MS) {
+          const transient = err instanceof UpstreamUnavailableError || err instanceof NodeUnavailableError;
+          this.#log(transient ? 'warn' : 'error', transient ? 'mirror: will retry' : 'mirror: unexpected error; will retry', { error: err instanceof Error ? err.message : String(err), retryMs: delay });
+          lastRetryLog = now;
+        }
+        troubled = true;
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, this.#opts.retryMaxMs ?? 10_000);
+      }
+    }
+  }
+
+  #fail(err: VerificationFailedError | FatalJournalError): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    this.#state = 'failed';
+    this.#atHeadSince = undefined;
+    this.#log('error', 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before', {
+      upstream: this.#client.base,
+      code: err.code,
+      error: err.message,
+      records: this.localSize,
+    });
+    if (err instanceof VerificationFailedError) this.#opts.onFailure?.(err);
+  }
+
+  #noteUpstream(size: number, hash: Uint8Array | undefined): void {
+    this.#upstreamSize = size;
+    this.#upstreamHash = hash;
+    const local = this.localSize;
+    if (size > local) {
+      this.#behindSince ??= Date.now();
+      this.#atHeadSince = undefined;
+      if (this.#state !== 'failed') this.#state = size - local > (this.#head?.chunkRecords ?? 0) ? 'catching-up' : 'following';
+    } else {
+      this.#behindSince = undefined;
+      this.#syncedAt = Date.now();
+      if (this.#state !== 'failed') this.#state = 'following';
+    }
+  }
+
+  #view(): LocalJournalView {
+    const head = this.#journal.head();
+    const index = this.#index;
+    return {
+      size: head.size,
+      hash: head.hash,
+      commitCount: index.commitCount,
+      commitments: (from, count) => index.commitments(from, count),
+      isAnchor: (seq) => index.anchors.get(seq) !== undefined,
+    };
+  }
+
+  /** A full chunk, from the prefetch window when it was asked for already; keeps the window filled. */
+  #chunk(n: number, signal: AbortSignal): Promise<RecordBatch | undefined> {
+    const C = this.#head?.chunkRecords ?? 1;
+    const lastFull = Math.floor(this.#upstreamSize / C) - 1;
+    for (let k = n; k <= Math.min(lastFull, n + this.#prefetch); k++) {
+      if (this.#inflight.has(k)) continue;
+      const p = this.#client.chunk(k, signal);
+      // consumed (and its error seen) when its turn comes; until then a failure must not be unhandled
+      p.catch(() => undefined);
+      this.#inflight.set(k, p);
+      this.stats.chunksFetched++;
+    }
+    const p = this.#inflight.get(n) ?? this.#client.chunk(n, signal);
+    this.#inflight.delete(n);
+    return p;
+  }
+
+  /** One request and, when it brought records, one verified append. */
+  async #step(signal: AbortSignal, waitMs: number): Promise<void> {
+    const pos = this.localSize;
+    const C = this.#head?.chunkRecords ?? 1;
+    let batch: RecordBatch | undefined;
+    if (pos % C === 0 && pos + C <= this.#upstreamSize) {
+      batch = await this.#chunk(pos / C, signal);
+      // gone from a cache or the upstream shrank: the tail request below tells which
+      if (batch === undefined) this.#upstreamSize = pos;
+    }
+    if (batch === undefined) {
+      const ahead = this.#upstreamSize > pos;
+      if (!ahead) this.#atHeadSince = Date.now();
+      this.stats.tailRequests++;
+      batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
+      const size = batch.upstreamSize ?? -1;
+      if (size < pos) throw new SequenceError(`the upstream holds ${size} records, fewer than the ${pos} the mirror verified; it lost or rewrote records`);
+      if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
+        throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
+      }
+    }
+    if (batch.count > 0) await this.#apply(batch);
+    if (batch.upstreamSize !== undefined) this.#noteUpstream(batch.upstreamSize, batch.upstreamHash);
+    else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
+  }
+
+  async #apply(batch: RecordBatch): Promise<void> {
+    const verified = verifyBatch(batch, this.#view());
+    if (this.#attestations) {
+      for (const a of verified.anchors) this.stats.attestationsChecked += await this.#attestations.check(`anchor record ${a.seq}`, a.timestamp);
+    }
+    await this.#journal.appendRaw(batch.bytes);
+    this.stats.recordsAppended += batch.count;
+    this.stats.bytesAppended += batch.bytes.length;
+    this.stats.batches++;
+    this.#opts.onProgress?.({ localSize: this.localSize, upstreamSize: Math.max(this.#upstreamSize, this.localSize) });
+  }
+}
