@@ -9,7 +9,7 @@ import { type DataDir, openDataDir } from '../../src/calendar/data-dir.js';
 import { CalendarIndex } from '../../src/index/calendar-index.js';
 import { Journal } from '../../src/journal/index.js';
 import { createLogger, type Logger } from '../../src/cli/log.js';
-import { WalletStamper, type StamperSettings, satPerVbToKvB, REJECTION_FACTOR } from '../../src/anchor/index.js';
+import { type AnchorLedger, WalletStamper, type StamperSettings, satPerVbToKvB, REJECTION_FACTOR } from '../../src/anchor/index.js';
 import { type Attestation, Timestamp, verifyBlockHeaderAttestation } from '../../src/ots/index.js';
 
 export type LogLine = { level: string; msg: string } & Record<string, unknown>;
@@ -87,17 +87,25 @@ export function testSettings(over: Partial<StamperSettings> & { feeRate?: number
 }
 
 /** A stamper on the calendar's state directory, answering the calendar's 404 reasons (as startAnchoring wires it). */
-export function openStamper(args: { cal: CalendarFixture; rpc: BitcoinRpc; log: Logger; settings?: StamperSettings; chain?: Chain }): WalletStamper {
+export function openStamper(args: { cal: CalendarFixture; rpc: BitcoinRpc; log: Logger; settings?: StamperSettings; chain?: Chain; ledger?: AnchorLedger }): WalletStamper {
   const stamper = WalletStamper.open({
     rpc: args.rpc,
     chain: args.chain ?? getChain('regtest'),
-    ledger: args.cal.calendar,
+    ledger: args.ledger ?? args.cal.calendar,
     stateDir: args.cal.dataDir.stateDir,
     settings: args.settings ?? testSettings(),
     log: args.log,
   });
   args.cal.calendar.setPendingStatus((n) => stamper.pendingStatus(n));
   return stamper;
+}
+
+/**
+ * Mines `n` blocks to a fresh address. After invalidateblock, mining to the same address within the same
+ * second rebuilds the very block that was invalidated (same coinbase, same time), which the node refuses.
+ */
+export async function mineFresh(node: RegtestNode, n = 1): Promise<string[]> {
+  return node.rpc.generateToAddress(n, await node.rpc.getNewAddress('reorg'));
 }
 
 /** Mines `n` blocks with only the coinbase: the mempool (our unconfirmed version) stays. */

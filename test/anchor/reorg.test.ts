@@ -1,0 +1,134 @@
+// Reorgs on a real litecoind -regtest (invalidateblock): before depth the tx is tracked again and re-mined, or re-queued if it was double-spent; after depth the anchor is revoked in the journal and its commitments anchored again.
+import { describe, expect, it } from 'vitest';
+import type { Calendar } from '../../src/calendar/calendar.js';
+import { useRegtestNode } from '../fixtures/litecoind.js';
+import { captureLog, commit, fundedWallet, linesWith, mineFresh, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof, type CalendarFixture } from './harness.js';
+import type { RegtestNode } from '../../src/bitcoin/index.js';
+
+const h = useRegtestNode();
+
+function reasonOf(calendar: Calendar, c: Uint8Array | undefined): string {
+  const a = calendar.answer(c as Uint8Array);
+  if (a.kind !== 'pending') throw new Error(`expected pending, got ${a.kind}`);
+  return a.reason;
+}
+
+async function expectAnchored(node: RegtestNode, cal: CalendarFixture, commitments: Uint8Array[]): Promise<number[]> {
+  const heights: number[] = [];
+  for (const c of commitments) {
+    const a = cal.calendar.answer(c);
+    if (a.kind !== 'complete') throw new Error(`not anchored: ${a.kind}`);
+    heights.push((await verifyProof(node, c, a.proof)).height);
+  }
+  return heights;
+}
+
+async function journalRevocations(cal: CalendarFixture): Promise<Array<{ anchorSeq: number; reason: string }>> {
+  const out: Array<{ anchorSeq: number; reason: string }> = [];
+  for await (const { record } of cal.journal.scan(0)) if (record.type === 'revocation') out.push(record.revocation);
+  return out;
+}
+
+describe('reorgs', () => {
+  it('block orphaned before depth: the tx is tracked again from the mempool, re-mined, anchored on the new block; no second tx', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const { log } = captureLog();
+    const stamper = openStamper({ cal, rpc: wallet, log, settings: testSettings({ confirmations: 3 }) });
+    const cs = await commit(cal, 4);
+    await stamper.poll();
+    const txid = stamper.state.cycle?.versions[0]?.txid ?? '';
+    const [b1] = await h.node.mine(1);
+    await h.node.mine(1);
+    await stamper.poll();
+    expect(reasonOf(cal.calendar, cs[0])).toBe(`Timestamped by transaction ${txid}; 2 of 3 confirmations`);
+
+    await wallet.invalidateBlock(b1 as string);
+    await stamper.poll();
+    expect(stamper.state.waiting[0]?.mined).toBeNull();
+    expect(stamper.status()).toMatchObject({ txsBackInMempool: 1, txsWaitingForConfirmation: 0, unconfirmedTx: null });
+    expect(reasonOf(cal.calendar, cs[3])).toBe(`Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${txid}`);
+    expect(await wallet.getMempoolEntry(txid)).not.toBeNull();
+
+    const [b1b] = await mineFresh(h.node, 1);
+    await stamper.poll();
+    expect(stamper.state.waiting[0]?.mined?.block.hash).toBe(b1b);
+    await h.node.mine(2);
+    await stamper.poll();
+    const heights = await expectAnchored(h.node, cal, cs);
+    expect(new Set(heights).size).toBe(1);
+    expect(await h.node.rpc.getBlockHash(heights[0] as number)).toBe(b1b);
+    expect(await opReturnTxids(wallet)).toEqual([txid]);
+    await cal.close();
+  });
+
+  it('block orphaned and the tx double-spent meanwhile: its commitments go into a new transaction on another output', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000, 8_000_000]);
+    const { log, lines } = captureLog();
+    const stamper = openStamper({ cal, rpc: wallet, log, settings: testSettings({ confirmations: 2 }) });
+    const cs = await commit(cal, 3);
+    await stamper.poll();
+    const cycle = stamper.state.cycle;
+    if (cycle === null) throw new Error('no cycle');
+    const first = cycle.versions[0]?.txid ?? '';
+    const [b1] = await h.node.mine(1);
+    await stamper.poll();
+    await wallet.invalidateBlock(b1 as string);
+    // A conflicting spend of the same output, paying more: it replaces ours in the mempool.
+    const to = await wallet.getNewAddress();
+    const conflict = await wallet.createRawTransaction([{ txid: cycle.input.txid, vout: cycle.input.vout, sequence: 0xfffffffd }], [{ address: to, sats: cycle.input.value - 20_000 }]);
+    await wallet.sendRawTransaction((await wallet.signRawTransactionWithWallet(conflict)).raw);
+    expect(await wallet.getMempoolEntry(first)).toBeNull();
+
+    await stamper.poll();
+    expect(linesWith(lines, 'transaction dropped after a reorg')).toHaveLength(1);
+    const next = stamper.state.cycle;
+    expect(next?.versions[0]?.ranges).toEqual([{ start: 0, end: 3 }]);
+    expect(next?.input.txid === cycle.input.txid && next.input.vout === cycle.input.vout).toBe(false);
+    await h.node.mine(2);
+    await stamper.poll();
+    await expectAnchored(h.node, cal, cs);
+    await cal.close();
+  });
+
+  it('reorg deeper than the depth after anchoring: revocation record, commitments pending, anchored again when re-mined', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const { log, lines } = captureLog();
+    const stamper = openStamper({ cal, rpc: wallet, log, settings: testSettings({ confirmations: 2 }) });
+    const cs = await commit(cal, 5);
+    await stamper.poll();
+    const txid = stamper.state.cycle?.versions[0]?.txid ?? '';
+    const [b1] = await h.node.mine(2);
+    await stamper.poll();
+    const seq = stamper.state.anchored[0]?.seq;
+    if (seq === undefined) throw new Error('not anchored');
+    const [firstHeight] = await expectAnchored(h.node, cal, cs);
+
+    await wallet.invalidateBlock(b1 as string); // two blocks undone: the anchored block is gone
+    await stamper.poll();
+    expect(cal.index.anchors.get(seq)?.revoked).toBe(true);
+    const revocations = await journalRevocations(cal);
+    expect(revocations).toHaveLength(1);
+    expect(revocations[0]?.anchorSeq).toBe(seq);
+    expect(revocations[0]?.reason).toContain(b1);
+    expect(linesWith(lines, 'anchor revoked by a deep reorg')).toHaveLength(1);
+    expect(reasonOf(cal.calendar, cs[0])).toBe(`Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${txid}`);
+    expect(stamper.state.anchored).toHaveLength(0);
+
+    await stamper.poll(); // nothing written twice
+    expect(await journalRevocations(cal)).toHaveLength(1);
+
+    await mineFresh(h.node, 2);
+    await stamper.poll();
+    const heights = await expectAnchored(h.node, cal, cs);
+    expect(heights[0]).toBe(firstHeight); // same height on the new branch, another block
+    const again = stamper.state.anchored[0];
+    expect(again?.seq).not.toBe(seq);
+    expect(again?.block.hash).not.toBe(b1);
+    expect(cal.index.anchors.size).toBe(2);
+    expect(await opReturnTxids(wallet)).toEqual([txid]);
+    await cal.close();
+  });
+});
