@@ -1,75 +1,82 @@
-/** @module GET / and GET /status: what this calendar is and how it is doing, as HTML for people and JSON for machines. */
+/** @module GET / and GET /status: what this server is and how it is doing, as an HTML page for people or JSON for machines, never mixed (reference-server §1.8 bugs fixed). */
 import { CACHE } from './cache-policy.js';
+import { preferredFormat } from './welcome-accept.js';
+import { renderWelcome } from './welcome-html.js';
+import { WELCOME_CSP } from './welcome-style.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
+/** One value of a flat status record. */
+export type StatusValue = string | number | boolean | null;
+
+/**
+ * Everything the status page and `GET /status` show. The JSON answer is this object as it is, so
+ * renaming a field breaks monitoring that reads it: add fields, do not rename them.
+ */
 export interface StatusInfo {
   software: string;
   version: string;
+  /** `calendar`, `aggregator`, `mirror` or `stamper`: decides how the page explains the server. */
   role: string;
+  /** The URL clients use for this server; for a calendar also the URI in its pending attestations. */
   uri: string;
+  /** Who runs it, e.g. `Example Org <ops@example.org>`. */
   operator?: string;
+  /** ISO 8601. */
   startedAt: string;
   uptimeSeconds: number;
+  /** Commitments in the journal. */
   commitments: number;
+  /** Commitments no anchor covers yet (waiting for a Bitcoin transaction). */
+  pendingCommitments?: number;
+  /** Digests aggregated since this process started. */
   digests: number;
   ticks: number;
   tickMs: number;
+  /** ISO 8601, or null before the first tick. */
   lastTickAt: string | null;
+  /** Digests waiting for the next tick. */
   queued: number;
-  anchoring?: Record<string, string | number | boolean | null>;
+  /** Block explorer base URL for links: `<explorer>/tx/<txid>`, `<explorer>/address/<address>`, `<explorer>/block/<hash>`. */
+  explorerUrl?: string;
+  /**
+   * Anchoring state as a flat record, shown in key order. Keys are labelled from their camelCase
+   * ("lastAnchorHeight" → "Last anchor height") and formatted by their ending:
+   * `…Txid` (64 hex) → transaction link; `…BlockHash` (64 hex) → block link; `…Address` → address link;
+   * `…At` / `…Time` (ISO 8601 string or unix seconds) → UTC time and age; `…Sats` → "N sats";
+   * `…SatVb` → "N sat/vB"; `…Invoice` → `lightning:` link; other numbers with thousands separators;
+   * booleans yes/no; null "none".
+   */
+  anchoring?: Record<string, StatusValue>;
+  /** Mirror: the follower's state as a flat record, shown like `anchoring`. */
+  mirror?: Record<string, StatusValue>;
+  /** A Lightning invoice (BOLT 11) or LNURL for donations. */
+  lightningInvoice?: string;
+  /** Aggregator: the calendars it submits to. Mirror: the calendar it follows. */
+  upstreams?: string[];
+  /** Calendar: public mirrors of its journal. */
+  mirrors?: string[];
+  /** Mirror: how far behind the upstream's journal it is, in seconds. */
+  lagSeconds?: number;
 }
 
 export type StatusSource = () => StatusInfo;
 
+/**
+ * Answers `/` (HTML unless the Accept header prefers JSON; `Vary: Accept` so caches keep the two
+ * apart) and `/status` (always JSON). Both may be cached for a few seconds.
+ */
 export function statusPage(source: StatusSource, req: HttpRequest, jsonOnly: boolean): HttpResponse {
+  const accept = req.headers['accept'];
+  const format = jsonOnly ? 'json' : preferredFormat(Array.isArray(accept) ? accept.join(',') : accept);
   const info = source();
-  const accept = String(req.headers['accept'] ?? '');
-  const wantsJson = jsonOnly || (/\bapplication\/json\b/i.test(accept) && !/\btext\/html\b/i.test(accept));
-  const headers: Record<string, string> = { 'cache-control': CACHE.status, vary: 'Accept' };
-  if (wantsJson) {
+  const headers: Record<string, string> = { 'cache-control': CACHE.status, 'x-content-type-options': 'nosniff' };
+  if (!jsonOnly) headers['vary'] = 'Accept';
+  if (format === 'json') {
     return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(info, null, 2) + '\n' };
   }
   return {
     status: 200,
-    headers: {
-      ...headers,
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      'x-content-type-options': 'nosniff',
-    },
-    body: renderHtml(info),
+    headers: { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': WELCOME_CSP, 'referrer-policy': 'no-referrer' },
+    body: renderWelcome(info, new Date()),
   };
-}
-
-function esc(s: string | number | boolean | null | undefined): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function renderHtml(s: StatusInfo): string {
-  const rows: Array<[string, string | number | null]> = [
-    ['Role', s.role],
-    ['Version', `${s.software} ${s.version}`],
-    ['Up since', s.startedAt],
-    ['Commitments in the journal', s.commitments],
-    ['Digests aggregated since start', s.digests],
-    ['Last tick', s.lastTickAt ?? 'none yet'],
-    ['Tick interval', `${s.tickMs} ms`],
-  ];
-  for (const [k, v] of Object.entries(s.anchoring ?? {})) rows.push([k, v === null ? 'none' : String(v)]);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>OpenTimestamps calendar ${esc(s.uri)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;color:#222}code,pre{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px;overflow-x:auto}table{border-collapse:collapse;width:100%}td{padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}td:first-child{color:#555;width:45%}</style>
-</head><body>
-<h1>OpenTimestamps calendar</h1>
-<p>This is an <a href="https://opentimestamps.org">OpenTimestamps</a> calendar server at <code>${esc(s.uri)}</code>${s.operator ? `, run by ${esc(s.operator)}` : ''}. It aggregates the digests it receives into one Bitcoin transaction and serves each submitter the proof from its digest to a Bitcoin block header.</p>
-<h2>Use it</h2>
-<pre>ots stamp -c ${esc(s.uri)} -m 1 FILE
-ots -l ${esc(s.uri)} upgrade FILE.ots
-ots -l ${esc(s.uri)} verify FILE.ots</pre>
-<h2>Status</h2>
-<table>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>
-<p><a href="/status">This status as JSON</a></p>
-</body></html>
-`;
 }
