@@ -30,7 +30,7 @@ import { ChainFollower } from './chain-follower.js';
 import { Conditions } from './conditions.js';
 import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.js';
 import { StateWriteError, WalletSigningError } from './errors.js';
-import { type PendingView, pendingReason } from './pending-status.js';
+import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
 import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx } from './stamper-state.js';
 import { type AnchoringStatus, pendingView, stamperStatus } from './stamper-status.js';
@@ -82,7 +82,6 @@ export class WalletStamper {
   #anchorsCheckedAt: string | undefined;
   #replaceTriedAt: string | undefined;
   #startFailed: { block: string; at: number } | undefined;
-  #view: PendingView;
   #pendingCount = 0;
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -117,7 +116,7 @@ export class WalletStamper {
         }
       },
     });
-    this.#view = this.#buildView();
+    this.#refreshCount();
   }
 
   /** Loads the persisted state (throws StamperStateError if it is unusable); polls nothing yet. */
@@ -158,10 +157,11 @@ export class WalletStamper {
     clearTimeout(timer);
   }
 
-  /** The 404 reason for a pending commitment (undefined never: the stamper always knows one). */
+  /** The 404 reason for a pending commitment, from the state as it is now (a poll may be half way). */
   pendingStatus(commitNumber: number): string {
+    const view = pendingView({ state: this.#state, chain: this.#chain, settings: this.#s, conditions: this.conditions });
     const wait = this.#state.cycle === null ? (this.#state.nextCycleAt - this.#now()) / 1000 : undefined;
-    return pendingReason({ ...this.#view, nextTxInSeconds: wait }, commitNumber);
+    return pendingReason({ ...view, nextTxInSeconds: wait }, commitNumber);
   }
 
   /** The merkle tip of the newest unconfirmed version (GET /tip). */
@@ -180,7 +180,7 @@ export class WalletStamper {
     } catch (err) {
       await this.#noteFailure(err);
     }
-    this.#view = this.#buildView();
+    this.#refreshCount();
   }
 
   async #pollOnce(): Promise<void> {
@@ -389,8 +389,8 @@ export class WalletStamper {
     reportOutcome(outcome, undefined, this.conditions, this.#log);
   }
 
-  #buildView(): PendingView {
+  /** Pending commitments for the status; computed once per poll, not per status request. */
+  #refreshCount(): void {
     this.#pendingCount = countOf(this.#ledger.index.anchors.uncovered(this.#ledger.index.commitCount, Number.MAX_SAFE_INTEGER));
-    return pendingView({ state: this.#state, chain: this.#chain, settings: this.#s, conditions: this.conditions });
   }
 }

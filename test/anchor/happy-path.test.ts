@@ -5,7 +5,7 @@ import { merkleRoot, sha256 } from '../../src/ots/index.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, mineEmpty, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof } from './harness.js';
 
-const h = useRegtestNode();
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
 function reasonOf(answer: ReturnType<import('../../src/calendar/calendar.js').Calendar['answer']>): string {
   if (answer.kind !== 'pending') throw new Error(`expected a pending answer, got ${answer.kind}`);

@@ -6,7 +6,7 @@ import type { Calendar } from '../../src/calendar/calendar.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, linesWith, openCalendar, openStamper, verifyProof } from './harness.js';
 
-const h = useRegtestNode();
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
 function reasonOf(calendar: Calendar, c: Uint8Array | undefined): string {
   const a = calendar.answer(c as Uint8Array);

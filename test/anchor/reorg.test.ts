@@ -5,7 +5,7 @@ import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, linesWith, mineFresh, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof, type CalendarFixture } from './harness.js';
 import type { RegtestNode } from '../../src/bitcoin/index.js';
 
-const h = useRegtestNode();
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
 function reasonOf(calendar: Calendar, c: Uint8Array | undefined): string {
   const a = calendar.answer(c as Uint8Array);

@@ -6,7 +6,7 @@ import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, mineEmpty, openCalendar, openStamper, opReturnTxids, verifyProof, type CalendarFixture } from './harness.js';
 import type { RegtestNode } from '../../src/bitcoin/index.js';
 
-const h = useRegtestNode();
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
 async function expectAnchored(node: RegtestNode, cal: CalendarFixture, commitments: Uint8Array[]): Promise<void> {
   for (const c of commitments) {

@@ -5,7 +5,7 @@ import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fund, fundedWallet, linesWith, mineEmpty, openCalendar, openStamper, testSettings, verifyProof } from './harness.js';
 import type { Calendar } from '../../src/calendar/calendar.js';
 
-const h = useRegtestNode();
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
 function reasonOf(calendar: Calendar, c: Uint8Array | undefined): string {
   const a = calendar.answer(c as Uint8Array);

@@ -1,0 +1,122 @@
+// startAnchoring from resolved configuration, against a real litecoind -regtest: off without a chain, refuses a node on another chain or inconsistent options, starts beside an unreachable node, and anchors on its own poll loop without ever logging the RPC password.
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ANCHOR_OPTIONS } from '../../src/cli/anchor-options.js';
+import { ConfigError, resolveConfig } from '../../src/cli/config.js';
+import { AnchorConfigError, StamperStateError, StateStore, emptyState, startAnchoring } from '../../src/anchor/index.js';
+import { ChainMismatchError } from '../../src/bitcoin/index.js';
+import { bytesToHex } from '../../src/ots/index.js';
+import { useRegtestNode } from '../fixtures/litecoind.js';
+import { captureLog, commit, fundedWallet, linesWith, openCalendar } from './harness.js';
+
+const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
+
+function configOf(args: string[]): ReturnType<typeof resolveConfig>['config'] {
+  return resolveConfig(ANCHOR_OPTIONS, 'calendar', args, {}).config;
+}
+
+async function until(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('anchoring options', () => {
+  it('has the documented defaults, marks the URL secret, and checks each value', () => {
+    const c = configOf(['--chain', 'regtest']);
+    expect(c).toMatchObject({ chain: 'regtest', confirmations: 6, 'min-tx-interval': 3600, 'fee-rate': 1, 'fee-increment': 1, 'max-fee-rate': 500, 'max-fee': 100_000, 'max-commitments-per-tx': 100_000, 'poll-interval-ms': 1000 });
+    expect(ANCHOR_OPTIONS.find((o) => o.key === 'rpc-url')?.secret).toBe(true);
+    for (const o of ANCHOR_OPTIONS) {
+      expect(o.help.length).toBeGreaterThan(10);
+      expect(o.commands).toEqual(['calendar', 'check-config']);
+    }
+    for (const bad of [['--chain', 'dogecoin'], ['--confirmations', '0'], ['--rpc-url', 'ftp://x'], ['--explorer-url', 'nope'], ['--max-fee', '0'], ['--rpc-wallet', 'a\u0001b'], ['--poll-interval-ms', '10']]) {
+      expect(() => configOf(bad)).toThrow(ConfigError);
+    }
+    try {
+      configOf(['--rpc-url', 'ftp://user:hunter2@host']);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('startAnchoring', () => {
+  it('is off without a chain', async () => {
+    const cal = await openCalendar();
+    const { log, lines } = captureLog();
+    expect(await startAnchoring({ config: configOf([]), calendar: cal.calendar, dataDir: cal.dataDir, log })).toBeUndefined();
+    expect(linesWith(lines, 'anchoring off')).toHaveLength(1);
+    await cal.close();
+  });
+
+  it('refuses inconsistent fee options, a node on another chain, and a state file of another chain', async () => {
+    const cal = await openCalendar();
+    const { log } = captureLog();
+    const url = h.node.rpcUrlWithCredentials;
+    await expect(startAnchoring({ config: configOf(['--chain', 'regtest', '--fee-rate', '10', '--max-fee-rate', '5']), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(AnchorConfigError);
+    for (const chain of ['bitcoin', 'testnet', 'litecoin']) {
+      await expect(startAnchoring({ config: configOf(['--chain', chain, '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(ChainMismatchError);
+    }
+    new StateStore(cal.dataDir.stateDir).save(emptyState('litecoin-regtest'));
+    await expect(startAnchoring({ config: configOf(['--chain', 'regtest', '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(StamperStateError);
+    await cal.close();
+  });
+
+  it('starts beside a node that is not there, and says so', async () => {
+    const cal = await openCalendar();
+    const { log, lines } = captureLog();
+    const config = configOf(['--chain', 'regtest', '--rpc-url', `http://u:p@127.0.0.1:${await closedPort()}`, '--poll-interval-ms', '50']);
+    const anchoring = await startAnchoring({ config, calendar: cal.calendar, dataDir: cal.dataDir, log });
+    if (anchoring === undefined) throw new Error('anchoring did not start');
+    await until(() => anchoring.status()['problems'] === 'node-unavailable');
+    expect(anchoring.status()).toMatchObject({ nodeReachable: false, chain: 'regtest' });
+    expect(linesWith(lines, 'node not reachable at start')).toHaveLength(1);
+    await anchoring.stop();
+    await cal.close();
+  });
+
+  it('polls on its own, anchors, links the explorer, never logs the password; stop() gives the 404 reasons back', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const { log, lines } = captureLog();
+    const config = configOf([
+      '--chain', 'regtest',
+      '--rpc-url', h.node.rpcUrlWithCredentials,
+      '--rpc-wallet', wallet.wallet as string,
+      '--confirmations', '2',
+      '--min-tx-interval', '0',
+      '--poll-interval-ms', '50',
+      '--explorer-url', 'https://explorer.example/',
+    ]);
+    const anchoring = await startAnchoring({ config, calendar: cal.calendar, dataDir: cal.dataDir, log });
+    if (anchoring === undefined) throw new Error('anchoring did not start');
+    const cs = await commit(cal, 3);
+    await until(() => anchoring.tip() !== undefined);
+    const status = anchoring.status();
+    const txid = String(status['unconfirmedTx']);
+    expect(status).toMatchObject({ chain: 'regtest', node: h.node.rpcUrl, wallet: wallet.wallet, explorerTx: `https://explorer.example/tx/${txid}`, tip: bytesToHex(anchoring.tip() as Uint8Array) });
+    expect(cal.calendar.answer(cs[0] as Uint8Array)).toMatchObject({ reason: `Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${txid}` });
+
+    await h.node.mine(2);
+    await until(() => cal.calendar.answer(cs[2] as Uint8Array).kind === 'complete');
+    await anchoring.stop();
+    await anchoring.stop();
+    const [late] = await commit(cal, 1);
+    expect(cal.calendar.answer(late as Uint8Array)).toMatchObject({ reason: 'Pending confirmation in Bitcoin blockchain' });
+    expect(JSON.stringify(lines)).not.toContain(h.node.rpcPassword);
+    expect(JSON.stringify(anchoring.status())).not.toContain(h.node.rpcPassword);
+    expect(linesWith(lines, 'anchoring on')).toHaveLength(1);
+    await cal.close();
+  });
+});
