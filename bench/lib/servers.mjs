@@ -1,0 +1,81 @@
+/** Starts the servers under test as their own processes: the bare node:http baseline and the calendar. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'node:http';
+import { freePort, spawnTracked, stopProcess, waitForLine, withFdLimit } from './procs.mjs';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+const BARE = join(REPO, 'bench', 'bare-server.mjs');
+
+function jsonLine(line, msg) {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const o = JSON.parse(line);
+    return o.msg === msg ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startBare({ fdLimit = 65_536, backlog } = {}) {
+  const port = await freePort();
+  const [cmd, args] = withFdLimit(fdLimit, [process.execPath, BARE, port, ...(backlog ? [backlog] : [])]);
+  const child = spawnTracked(cmd, args);
+  await waitForLine(child, (l) => jsonLine(l, 'listening'), 10_000);
+  return { child, pid: child.pid, url: `http://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+}
+
+/**
+ * The calendar command on a data directory. `nodeArgs` go to node itself (e.g. --cpu-prof). Resolves once
+ * it logged "calendar listening"; `stop()` sends SIGTERM and waits for the graceful stop.
+ */
+export async function startCalendar({ dataDir, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const argv = [
+    process.execPath,
+    ...nodeArgs,
+    CLI,
+    'calendar',
+    '--data-dir',
+    dataDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    port,
+    '--uri',
+    url,
+    '--tick-ms',
+    tickMs,
+    '--log-format',
+    'json',
+    '--max-queue',
+    maxQueue,
+    ...extra,
+  ];
+  const [cmd, args] = withFdLimit(fdLimit, argv);
+  const child = spawnTracked(cmd, args);
+  await waitForLine(child, (l) => jsonLine(l, 'calendar listening'), 120_000);
+  return { child, pid: child.pid, url, port, stop: () => stopProcess(child, 30_000), command: argv.map(String) };
+}
+
+/** One HTTP request; resolves with status and body (no keep-alive, so every call is a fresh connection). */
+export function httpGet(url, timeoutMs = 5_000) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function getJson(url) {
+  const r = await httpGet(url);
+  return JSON.parse(r.body.toString('utf8'));
+}

@@ -1,0 +1,149 @@
+/**
+ * POST /digest under many keep-alive connections, against the bare node:http baseline with the same wrk
+ * settings: baseline, calendar, baseline again (the baseline figure is the mean of the two, so drift on a
+ * shared machine shows up as a spread instead of skewing the ratio).
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { figure } from '../lib/report.mjs';
+import { memoryOf } from '../lib/procs.mjs';
+import { getJson, startBare, startCalendar } from '../lib/servers.mjs';
+import { runWrk, summarize } from '../lib/wrk.mjs';
+import { profileArgs, profileSummary, shownCommand } from './common.mjs';
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * From the calendar's per-tick log lines: the whole run, and its second half, where every connection is
+ * open and the ramp-up (connections waiting in the accept queue) is over.
+ */
+function tickFigures(log, from, to, tickMs) {
+  // a tick is placed at the period it started in (it fires on a multiple of tickMs of the wall clock)
+  const window = (from, to) => {
+    const a = Math.ceil(from / tickMs) * tickMs;
+    const b = Math.floor(to / tickMs) * tickMs;
+    const t = log.filter((x) => {
+      const period = Math.floor((x.at - x.ms) / tickMs) * tickMs;
+      return period >= a && period < b;
+    });
+    const digests = t.reduce((s, x) => s + x.digests, 0);
+    const seconds = Math.max(b - a, tickMs) / 1000;
+    const per = t.map((x) => x.digests).sort((x, y) => x - y);
+    const ms = t.map((x) => x.ms).sort((x, y) => x - y);
+    return {
+      ticks: t.length,
+      ticksPerSecond: t.length / seconds,
+      digests,
+      digestsPerSecond: digests / seconds,
+      digestsPerTickMedian: percentile(per, 50),
+      tickMsP50: percentile(ms, 50),
+      tickMsP99: percentile(ms, 99),
+      tickMsMax: ms.at(-1),
+    };
+  };
+  const mid = from + (to - from) / 2;
+  return { idealTicksPerSecond: 1000 / tickMs, run: window(from, to), steady: window(mid, to) };
+}
+
+/** Warm-up run, then the measured run, against a bare server started for it. */
+export async function measureBare(ctx, settings, { path, env } = {}) {
+  const bare = await startBare({ fdLimit: ctx.fdLimit });
+  try {
+    await runWrk(bare.url + path, { ...settings, seconds: ctx.warmupSeconds }, { env });
+    const r = await runWrk(bare.url + path, settings, { env, serverPid: bare.pid });
+    return { ...r, memory: memoryOf(bare.pid) };
+  } finally {
+    await bare.stop();
+  }
+}
+
+export function mean(values) {
+  return values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/**
+ * opts: { id, title, tickMs, connections, targets: { okPerSecond, p99Ms, ratio } } (targets optional).
+ */
+export async function digestPart(ctx, opts) {
+  const settings = { threads: 1, connections: opts.connections, seconds: ctx.seconds, timeout: 10, script: 'post-digest.lua', fdLimit: ctx.fdLimit };
+  ctx.log(`  baseline (bare node:http), -c${opts.connections}`);
+  const before = await measureBare(ctx, settings, { path: '/digest' });
+
+  const dataDir = join(ctx.workDir, `digest-${opts.id}`);
+  mkdirSync(dataDir, { recursive: true });
+  ctx.log(`  calendar, tick ${opts.tickMs} ms, -c${opts.connections}`);
+  const cal = await startCalendar({
+    dataDir,
+    tickMs: opts.tickMs,
+    maxQueue: 10_000_000,
+    fdLimit: ctx.fdLimit,
+    nodeArgs: profileArgs(ctx, `digest-${opts.id}`),
+    // one log line per tick: how many digests it carried and how long it took
+    extra: ['--log-level', 'debug'],
+  });
+  const tickLog = [];
+  cal.child.onLine((line) => {
+    if (!line.includes('"aggregated digests"')) return;
+    const o = JSON.parse(line);
+    tickLog.push({ at: Date.parse(o.time), digests: o.digests, ms: o.ms });
+  });
+  let run;
+  let ticks;
+  let mem;
+  try {
+    await runWrk(cal.url + '/digest', { ...settings, seconds: ctx.warmupSeconds });
+    const s0 = await getJson(cal.url + '/status');
+    const from = Date.now();
+    run = await runWrk(cal.url + '/digest', settings, { serverPid: cal.pid });
+    const to = Date.now();
+    const s1 = await getJson(cal.url + '/status');
+    mem = memoryOf(cal.pid);
+    ticks = tickFigures(tickLog, from, to, opts.tickMs);
+    ticks.digestsCommittedInRun = s1.digests - s0.digests;
+  } finally {
+    await cal.stop();
+  }
+  const profile = profileSummary(ctx, `digest-${opts.id}`);
+
+  ctx.log('  baseline again');
+  const after = await measureBare(ctx, settings, { path: '/digest' });
+  const baseline = mean([before.requestsPerSecond, after.requestsPerSecond]);
+  const t = opts.targets ?? {};
+  const ratio = run.okPerSecond / baseline;
+  const figures = [
+    figure(`bare node:http, same wrk settings (mean of 2 runs)`, baseline, 'req/s'),
+    figure(`acknowledged digests/s (200s only)`, run.okPerSecond, '/s', {
+      target: t.okPerSecond ? { op: '>=', value: t.okPerSecond } : undefined,
+      // the ratio is asked for where a target exists for it
+      ratio: t.ratio ? ratio : undefined,
+      ratioTarget: t.ratio ? { op: '>=', value: t.ratio } : undefined,
+    }),
+    figure('p50 latency', run.p50Us / 1000, 'ms'),
+    figure('p99 latency', run.p99Us / 1000, 'ms', { target: t.p99Ms ? { op: '<=', value: t.p99Ms } : undefined }),
+    figure('non-2xx responses', run.statusErrors, ''),
+    figure('steady state (2nd half of the run, from the tick log): digests/s', ticks.steady.digestsPerSecond, '/s'),
+    figure('  digests per tick (median; one per connection at most)', ticks.steady.digestsPerTickMedian, ''),
+    figure(`  ticks/s (ideal ${1000 / opts.tickMs})`, ticks.steady.ticksPerSecond, '/s'),
+    figure('  tick time, commit + fsync + answers (p99)', ticks.steady.tickMsP99, 'ms'),
+    figure('calendar peak RSS under this load', mem.peakRss / 2 ** 20, 'MB'),
+    figure('  bare node:http peak RSS, same load', Math.max(before.memory.peakRss, after.memory.peakRss) / 2 ** 20, 'MB'),
+  ];
+  return {
+    figures,
+    details: {
+      connections: opts.connections,
+      tickMs: opts.tickMs,
+      calendar: summarize(run),
+      baselineRuns: [summarize(before), summarize(after)],
+      ticks,
+      ratioToBaseline: ratio,
+      memory: mem,
+      wrkCommand: shownCommand(run.command, { port: cal.port }),
+      calendarCommand: shownCommand(cal.command.join(' '), { port: cal.port, dataDir }),
+      ...(profile ? { profile } : {}),
+    },
+  };
+}
