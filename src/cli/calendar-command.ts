@@ -7,6 +7,7 @@ import { openDataDir } from '../calendar/data-dir.js';
 import { Aggregator } from '../aggregator/aggregator.js';
 import { createApp } from '../http/app.js';
 import { createNodeServer } from '../http/node-server.js';
+import { mirrorApiRoutes } from '../http/journal-routes.js';
 import type { StatusInfo } from '../http/status-page.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -101,6 +102,7 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     metrics: () => metrics.registry.render(),
     notReady,
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
+    extraRoutes: mirrorApiRoutes(journal, index),
   });
   const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
   const server = createNodeServer(app, {

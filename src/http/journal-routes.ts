@@ -1,5 +1,8 @@
 /** @module The journal API for mirrors: the head, aligned immutable chunks, and a long-poll tail, serving records exactly as stored (src/mirror/journal-protocol.ts). */
-import type { Journal } from '../journal/index.js';
+import { JournalClosedError, type Journal } from '../journal/index.js';
+import type { CalendarIndex } from '../index/calendar-index.js';
+import { IndexBackupChunks } from '../mirror/backup-chunks.js';
+import { backupRoutes } from './backup-routes.js';
 import { JournalHashes } from '../mirror/journal-hashes.js';
 import {
   CHUNK_PREFIX,
@@ -122,6 +125,15 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
   };
 
   const route = (req: HttpRequest): Promise<HttpResponse> | undefined => {
+    const res = dispatch(req);
+    // a request still waiting when the journal closed (a stop without close()) is told to come back
+    return res?.catch((err: unknown) => {
+      if (err instanceof JournalClosedError) return textResponse(503, 'Shutting down; retry shortly', CACHE.never, { 'retry-after': '1' });
+      throw err;
+    });
+  };
+
+  const dispatch = (req: HttpRequest): Promise<HttpResponse> | undefined => {
     const { path } = req;
     if (!path.startsWith('/journal/')) return undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') return Promise.resolve(textResponse(405, 'Method not allowed', CACHE.never, { allow: 'GET, HEAD, OPTIONS' }));
@@ -149,4 +161,14 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
       for (const w of [...waiters]) w.wake();
     },
   };
+}
+
+/**
+ * Everything a calendar serves for mirrors, as `extraRoutes` of createApp: the journal API over `journal`, and
+ * the reference's backup chunks built from `index`. A stopping process answers waiting tail requests with 503.
+ */
+export function mirrorApiRoutes(journal: Journal, index: CalendarIndex): Array<(req: HttpRequest) => Promise<HttpResponse> | undefined> {
+  const journalApi = journalRoutes(journal);
+  const backupApi = backupRoutes(new IndexBackupChunks(index));
+  return [(req) => journalApi.route(req), (req) => backupApi.route(req)];
 }
