@@ -104,7 +104,7 @@ export class Aggregator {
     if (this.#stopped) return Promise.reject(new AggregatorStoppedError());
     if (digest.length > MAX_DIGEST_LENGTH) return Promise.reject(new RangeError(`digest longer than ${MAX_DIGEST_LENGTH} bytes`));
     if (this.#queue.length >= this.#maxQueue) {
-      throw new PushbackError(1 + Math.round(Math.random() * Math.max(1, this.#tickMs / 500)));
+      return Promise.reject(new PushbackError(1 + Math.round(Math.random() * Math.max(1, this.#tickMs / 500))));
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ digest, resolve, reject });
@@ -128,7 +128,9 @@ export class Aggregator {
     const delay = this.#tickMs - (Date.now() % this.#tickMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#running = this.#tick().finally(() => {
+      this.#running = this.#tick()
+        .catch((err: unknown) => this.#onError?.(err))
+        .finally(() => {
         this.#running = undefined;
         if (!this.#stopped) this.#schedule();
       });

@@ -1,7 +1,7 @@
 /** @module The calendar service: turns each tick's root into a durable commitment and answers where any commitment stands (DESIGN §1–2). */
-import { encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
-import type { Journal } from '../journal/index.js';
-import type { CalendarIndex, Lookup } from '../index/calendar-index.js';
+import { encodePath, merkleRoot, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
+import type { Journal, JournalEntry } from '../journal/index.js';
+import { AnchorRangeError, AnchorTipMismatchError, IndexFailedError, type CalendarIndex, type Lookup } from '../index/calendar-index.js';
 import type { Upstream } from '../aggregator/aggregator.js';
 import { CommitmentMaker } from './commitment.js';
 
@@ -28,6 +28,13 @@ export interface CalendarOptions {
   now?: () => number;
 }
 
+type Ranges = ReadonlyArray<{ start: number; end: number }>;
+
+/**
+ * Contract: every method that writes resolves only once its record is fsynced and indexed (the index follows
+ * the journal as its append listener); if the index could not follow, it rejects with IndexFailedError and
+ * nothing may be acknowledged. Reads (`answer`) are synchronous.
+ */
 export class Calendar implements Upstream {
   readonly journal: Journal;
   readonly index: CalendarIndex;
@@ -35,7 +42,6 @@ export class Calendar implements Upstream {
   readonly #maker: CommitmentMaker;
   readonly #now: () => number;
   #pendingStatus: PendingStatus = () => undefined;
-  #lastCommitAt: number | undefined;
 
   constructor(opts: CalendarOptions) {
     this.journal = opts.journal;
@@ -51,17 +57,18 @@ export class Calendar implements Upstream {
     this.#pendingStatus = fn;
   }
 
-  get lastCommitAt(): number | undefined {
-    return this.#lastCommitAt;
+  async #append(entry: JournalEntry): Promise<number> {
+    const [loc] = await this.journal.append([entry]);
+    if (!loc) throw new RangeError('journal append returned no location');
+    if (this.index.failure) throw this.index.failure;
+    if (this.index.indexedSize <= loc.seq) throw new IndexFailedError(`journal record ${loc.seq} is durable but not indexed`);
+    return loc.seq;
   }
 
   /** Durable on resolve: the commit record is fsynced and indexed before the path is returned. */
   async commit(root: Uint8Array): Promise<{ suffix: Uint8Array }> {
     const { commitment, time, mac } = this.#maker.make(root, this.#now());
-    const [loc] = await this.journal.append([{ type: 'commit', commitment }]);
-    if (!loc) throw new RangeError('journal append returned no location');
-    this.index.apply([{ record: { seq: loc.seq, type: 'commit', commitment }, loc }]);
-    this.#lastCommitAt = Date.now();
+    await this.#append({ type: 'commit', commitment });
     const t = new Uint8Array(4);
     new DataView(t.buffer).setUint32(0, time, false);
     return { suffix: encodePath([opPrepend(t), opAppend(mac)], pendingAttestation(this.uri)) };
@@ -69,28 +76,27 @@ export class Calendar implements Upstream {
 
   /**
    * Records that the commitments in `ranges` (commit numbers, end exclusive) are anchored: `timestamp` is the
-   * serialized timestamp from their merkle tip to the attestation. Durable and indexed on resolve.
+   * serialized timestamp from their merkle tip to the attestation. Checked first (style rule 6): the ranges
+   * must name indexed commitments and the tip must be their merkle tip. Durable and indexed on resolve.
    * Idempotent: an anchor already in the journal with the same tip and ranges is not written twice
    * (a crash between the journal write and the stamper's own state file replays it).
    */
-  async appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<{ start: number; end: number }>; timestamp: Uint8Array }): Promise<number> {
+  async appendAnchor(anchor: { tip: Uint8Array; ranges: Ranges; timestamp: Uint8Array }): Promise<number> {
     for (const a of this.index.anchors.all()) {
       if (!a.revoked && Buffer.compare(a.tip, anchor.tip) === 0 && sameRanges(a.ranges, anchor.ranges)) return a.seq;
     }
+    const seqHint = this.journal.head().size;
+    if (anchor.ranges.length === 0 || anchor.ranges.some((r) => !(r.start >= 0 && r.end > r.start && r.end <= this.index.commitCount))) {
+      throw new AnchorRangeError(seqHint, this.index.commitCount);
+    }
+    if (Buffer.compare(merkleRoot(this.index.anchorLeaves(anchor)), anchor.tip) !== 0) throw new AnchorTipMismatchError(seqHint);
     const ranges = anchor.ranges.map((r) => ({ start: r.start, end: r.end }));
-    const record = { type: 'anchor' as const, anchor: { tip: anchor.tip, ranges, timestamp: anchor.timestamp } };
-    const [loc] = await this.journal.append([record]);
-    if (!loc) throw new RangeError('journal append returned no location');
-    this.index.apply([{ record: { seq: loc.seq, ...record }, loc }]);
-    return loc.seq;
+    return this.#append({ type: 'anchor', anchor: { tip: anchor.tip, ranges, timestamp: anchor.timestamp } });
   }
 
   /** Records that an anchor was undone (a reorg deeper than the confirmation depth); its commitments become pending. */
   async appendRevocation(anchorSeq: number, reason: string): Promise<void> {
-    const record = { type: 'revocation' as const, revocation: { anchorSeq, reason } };
-    const [loc] = await this.journal.append([record]);
-    if (!loc) throw new RangeError('journal append returned no location');
-    this.index.apply([{ record: { seq: loc.seq, ...record }, loc }]);
+    await this.#append({ type: 'revocation', revocation: { anchorSeq, reason } });
   }
 
   /** Where a commitment stands: its complete proof, pending (with a reason), or unknown to this calendar. */
@@ -103,6 +109,6 @@ export class Calendar implements Upstream {
   }
 }
 
-function sameRanges(a: ReadonlyArray<{ start: number; end: number }>, b: ReadonlyArray<{ start: number; end: number }>): boolean {
+function sameRanges(a: Ranges, b: Ranges): boolean {
   return a.length === b.length && a.every((r, i) => r.start === b[i]?.start && r.end === b[i]?.end);
 }

@@ -36,7 +36,8 @@ export class CommitmentMaker {
     c.set(this.#idxKey, 36);
     const mac = hash('sha256', c.subarray(0, 68), 'buffer').subarray(0, MAC_LENGTH);
     c.set(mac, 36);
-    return { commitment: c.subarray(0, COMMITMENT_LENGTH), time, mac: new Uint8Array(mac) };
+    // a copy: the scratch buffer still holds part of the per-second key after the MAC
+    return { commitment: c.slice(0, COMMITMENT_LENGTH), time, mac: new Uint8Array(mac) };
   }
 
   /** True when `commitment` carries a valid MAC under this key (recovery from untrusted copies). */

@@ -1,6 +1,7 @@
 /** @module The calendar's secret HMAC key: created once (0600), read with care, and the per-second key tree of the reference server (reference-server §2). */
 import { randomBytes, hash } from 'node:crypto';
 import { openSync, writeSync, fsyncSync, closeSync, readFileSync, statSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Length of a freshly generated key. The reference's README asks for 32 random bytes. */
 export const HMAC_KEY_LENGTH = 32;
@@ -35,6 +36,13 @@ export function loadOrCreateHmacKey(path: string): LoadedKey {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
+    }
+    // the new name must survive a power loss too, or a second key would silently replace it
+    const dfd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
     }
     created = true;
   } catch (e) {

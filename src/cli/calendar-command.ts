@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Journal } from '../journal/index.js';
 import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { Calendar } from '../calendar/calendar.js';
-import { openDataDir } from '../calendar/data-dir.js';
+import { openDataDir, type DataDir } from '../calendar/data-dir.js';
 import { Aggregator } from '../aggregator/aggregator.js';
 import { createApp } from '../http/app.js';
 import { createNodeServer } from '../http/node-server.js';
@@ -38,12 +38,36 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     log: (level, msg, fields) => log.log(level, msg, fields),
     ...(verifiedUpTo ? { verifiedUpTo } : {}),
   });
+  // From here on a failure must release the journal (its lock) and every timer, or the process would hang.
+  const cleanups: Array<() => Promise<void> | void> = [() => journal.close()];
+  const unwind = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  };
+  try {
+    return await serve(config, log, dataDir, journal, cleanups, unwind);
+  } catch (err) {
+    await unwind().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function serve(
+  config: Config,
+  log: Logger,
+  dataDir: DataDir,
+  journal: Journal,
+  cleanups: Array<() => Promise<void> | void>,
+  unwind: () => Promise<void>,
+): Promise<RunningCalendar> {
+  const host = String(config['host']);
+  const port = Number(config['port']);
   const index = await CalendarIndex.open({
     dir: dataDir.indexDir,
     journal,
     log: (level, msg, fields) => log.log(level, msg, fields),
     progress: progressReporter(log, 'indexing journal'),
   });
+  cleanups.push(() => index.close());
   log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
 
   const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
@@ -75,6 +99,7 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     const problems: string[] = [];
     if (stoppingNow) problems.push('shutting down');
     if (journal.failure) problems.push('journal not writable');
+    if (index.failure) problems.push('index failed');
     if (index.indexedSize < journal.head().size) problems.push('index catching up');
     return problems;
   };
@@ -117,7 +142,6 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
     requestTimeoutMs: Number(config['headers-timeout-ms']) + Number(config['body-timeout-ms']),
     keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
   });
-  aggregator.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -125,6 +149,12 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
       resolve();
     });
   });
+  cleanups.push(() => {
+    server.close();
+    server.closeAllConnections();
+  });
+  aggregator.start();
+  cleanups.push(() => aggregator.stop());
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info('calendar listening', { url, uri: calendar.uri, tickMs: aggregator.tickMs });
@@ -139,13 +169,14 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
       stoppingNow = true;
       notifier.stopping();
       notifier.close();
+      // intake first (new connections, then the queue, answered after its last commit), then every
+      // connection, and only then the index and the journal, which answers on open connections still read
       server.close();
       await aggregator.stop();
-      server.closeIdleConnections();
-      index.close();
-      await journal.close();
       server.closeAllConnections();
-      log.info('stopped cleanly', { records: journal.head().size });
+      const records = journal.head().size;
+      await unwind();
+      log.info('stopped cleanly', { records });
     })());
   return { url, stop };
 }

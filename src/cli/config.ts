@@ -50,7 +50,8 @@ export function parseConfigFile(text: string, source: string): Array<{ key: stri
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (!line) return;
     const m = /^([a-z][a-z0-9-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new ConfigError([`${source}:${i + 1}: expected "key = value", got ${JSON.stringify(raw.trim())}`]);
+    // the line itself is not echoed: a mistyped line may hold a secret
+    if (!m) throw new ConfigError([`${source}:${i + 1}: expected "key = value" (a lower-case key, "=", then the value)`]);
     out.push({ key: m[1] as string, value: (m[2] as string).replace(/^"(.*)"$/, '$1'), where: `${source}:${i + 1}` });
   });
   return out;

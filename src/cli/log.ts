@@ -36,7 +36,10 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]*@/gi;
 export function redact(value: unknown, key = ''): unknown {
   if (key && SECRET_FIELD.test(key) && !/path|file|dir/i.test(key)) return '[redacted]';
   if (typeof value === 'string') return value.replace(URL_USERINFO, '$1***@');
-  if (value instanceof Error) return redact(`${value.name}: ${value.message}`);
+  if (value instanceof Error) {
+    const text = `${value.name}: ${value.message}`;
+    return redact(value.cause === undefined ? text : `${text} (cause: ${String(redact(value.cause))})`);
+  }
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value && typeof value === 'object') {

@@ -1,8 +1,9 @@
 /** @module `reindex` (rebuild the derived index from the journal) and `fsck` (check journal and index end to end). */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { DataDirError } from '../calendar/data-dir.js';
 import { Journal, verifyJournal } from '../journal/index.js';
-import { CalendarIndex, removeIndexFiles } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation, removeIndexFiles } from '../index/calendar-index.js';
 import { merkleRoot } from '../ots/index.js';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
@@ -11,14 +12,16 @@ import { progressReporter } from './progress.js';
 function dirs(config: Config): { journalDir: string; indexDir: string } {
   const root = String(config['data-dir']);
   const journalDir = join(root, 'journal');
-  if (!existsSync(journalDir)) throw new Error(`no journal in ${root} (is --data-dir right?)`);
+  if (!existsSync(journalDir)) throw new DataDirError(`no journal in ${root} (is --data-dir right?)`);
   return { journalDir, indexDir: join(root, 'index') };
 }
 
 export async function runReindex(config: Config, log: Logger): Promise<number> {
   const { journalDir, indexDir } = dirs(config);
   const started = performance.now();
-  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f) });
+  // the old index still says how far the journal was durable: never let recovery cut below that
+  const verifiedUpTo = lastIndexedLocation(indexDir);
+  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   removeIndexFiles(indexDir);
   log.info('rebuilding the index from the journal', { records: journal.head().size });
   const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f), progress: progressReporter(log, 'reindex') });
@@ -33,7 +36,14 @@ export async function runFsck(config: Config, log: Logger): Promise<number> {
   const { journalDir, indexDir } = dirs(config);
   const report = await verifyJournal(journalDir, progressReporter(log, 'checking journal'));
   const problems = [...report.problems];
-  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f) });
+  if (problems.length > 0) {
+    // fsck only reads: opening the journal would run recovery, which may cut records
+    for (const p of problems) log.error('fsck', { problem: p });
+    log.error('fsck: the journal has problems; nothing was changed', { records: report.records, problems: problems.length });
+    return 1;
+  }
+  const verifiedUpTo = lastIndexedLocation(indexDir);
+  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f) });
   let commits = 0;
   for await (const { record } of journal.scan(0)) {

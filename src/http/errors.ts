@@ -28,7 +28,7 @@ export function errorResponse(err: unknown, log: (err: unknown) => void): HttpRe
   }
   if (err instanceof AggregatorStoppedError) return textResponse(503, 'Shutting down; retry shortly', CACHE.never, { 'retry-after': '5' });
   if (err instanceof CommitFailedError) {
-    log(err);
+    // logged once per failed tick by the aggregator's owner, not once per waiting request
     return textResponse(503, 'Could not store the digest durably; retry shortly', CACHE.never, { 'retry-after': '5' });
   }
   log(err);

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HttpRequest, HttpResponse } from './types.js';
 import { HttpError } from './errors.js';
+import { CORS_HEADERS } from './cache-policy.js';
 
 export interface NodeServerOptions {
   /** Largest request body read at all (POST /digest needs 64 bytes). */
@@ -13,9 +14,12 @@ export interface NodeServerOptions {
   headersTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   onAccess?: (req: HttpRequest, res: HttpResponse, ms: number) => void;
+  /** POST paths whose body is read (with the cap); any other POST is routed with an empty body. Default: /digest. */
+  readsBody?: (path: string) => boolean;
 }
 
 export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpResponse>, opts: NodeServerOptions = {}): Server {
+  const readsBody = opts.readsBody ?? ((path: string) => path === '/digest');
   const maxBody = opts.maxBodyBytes ?? 64;
   const bodyTimeout = opts.bodyTimeoutMs ?? 5_000;
   const server = createServer({
@@ -36,7 +40,7 @@ export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpRespo
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const text =
       status === 431 ? 'Request headers too large' : status === 408 ? 'Request timeout' : err.code === 'HPE_INVALID_CONTENT_LENGTH' ? 'invalid Content-Length' : 'Bad request';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\n\r\n${text}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n\r\n${text}`);
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = opts.onAccess ? performance.now() : 0;
@@ -53,7 +57,7 @@ export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpRespo
       write(res, response);
       opts.onAccess?.(request, response, performance.now() - started);
     };
-    if (request.method !== 'POST') {
+    if (request.method !== 'POST' || !readsBody(request.path)) {
       // Nothing to read; drain anything sent anyway without buffering it.
       req.resume();
       handle(request).then(finish, () => finish(internalError()));
@@ -67,7 +71,7 @@ export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpRespo
       (err: unknown) => {
         const e = err instanceof HttpError ? err : new HttpError(400, 'Bad request');
         res.shouldKeepAlive = false;
-        finish({ status: e.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', 'access-control-allow-origin': '*' }, body: e.text });
+        finish({ status: e.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', ...CORS_HEADERS }, body: e.text });
       },
     );
   });
@@ -82,10 +86,16 @@ function internalError(): HttpResponse {
 
 function write(res: ServerResponse, r: HttpResponse): void {
   if (res.headersSent || res.destroyed) return;
+  if (r.status === 304) {
+    // RFC 9110 §8.6: a 304 must not carry a Content-Length other than the 200's, so it carries none
+    res.writeHead(304, r.headers);
+    res.end();
+    return;
+  }
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
   r.headers['content-length'] = String(body.length);
   res.writeHead(r.status, r.headers);
-  res.end(r.status === 304 ? undefined : body);
+  res.end(body);
 }
 
 /**

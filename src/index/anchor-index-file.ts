@@ -1,5 +1,5 @@
 /** @module anchors.idx: the journal locations of every anchor and revocation record, so opening the index never rescans the journal. */
-import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, constants } from 'node:fs';
 
 /** 16-byte entries: kind (u32 BE: 1 anchor, 2 revocation), journal seq (u64 BE), offset in segment (u32 BE). Derived, not fsynced. */
 const ENTRY = 16;
@@ -20,7 +20,8 @@ export class AnchorIndexFile {
   }
 
   static open(path: string): AnchorIndexFile {
-    const fd = openSync(path, 'a+');
+    // read-write without O_APPEND, which would make positional writes ignore their position
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     const size = fstatSync(fd).size;
     const count = Math.floor(size / ENTRY);
     if (size % ENTRY !== 0) ftruncateSync(fd, count * ENTRY);
@@ -58,12 +59,6 @@ export class AnchorIndexFile {
     buf.writeUInt32BE(e.offset, 12);
     writeSync(this.#fd, buf, 0, ENTRY, this.#entries.length * ENTRY);
     this.#entries.push(e);
-  }
-
-  /** Keeps only entries whose record is below `size` records of the journal. */
-  truncateToJournal(size: number): void {
-    const keep = this.#entries.findIndex((e) => e.seq >= size);
-    if (keep >= 0) this.truncateToCount(keep);
   }
 
   truncateToCount(count: number): void {

@@ -1,13 +1,26 @@
-/** @module The derived index of a calendar journal: commitment → commit number → anchor → complete proof (DESIGN §2 "Index"). */
+/**
+ * @module The derived index of a calendar journal: commitment → commit number → anchor → complete proof (DESIGN §2 "Index").
+ *
+ * Contract:
+ * - Derived only from the journal; `reindex` (remove the files, open) rebuilds it. Files are written without
+ *   fsync and checked against the journal on open; whatever is missing or inconsistent is re-derived.
+ * - `apply` is the only way records enter it. The journal calls it (as an append listener) after each durable
+ *   flush, before the appends resolve, so a commitment is answerable the moment its POST returns. Records
+ *   must come in sequence: a gap or a failed write puts the index in a failed state (`failure`), which the
+ *   calendar turns into 503s and /readyz into "not ready", until a restart re-derives it.
+ * - Lookups are synchronous (preads) and never modify anything. Unknown commitments are `{ kind: 'unknown' }`.
+ * - Not usable after `close()`.
+ */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import type { Journal, JournalRecord, RecordLocation } from '../journal/index.js';
-import { OP_SHA256, encodeOps, merkleLevels, merklePath } from '../ots/index.js';
+import { OP_SHA256, encodeOps, merkleLevels, merklePath, type Op } from '../ots/index.js';
 import { CommitIndexFile, fingerprintOf, type CommitEntry } from './commit-index.js';
 import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet, type AnchorInfo } from './anchor-set.js';
 import { BoundedCache } from './bounded-cache.js';
+import { BLOCK_LEAVES, TreeStore, type UpperTree } from './tree-store.js';
 
 export const COMMITMENT_LENGTH = 44;
 
@@ -22,14 +35,15 @@ export interface IndexOptions {
   dir: string;
   journal: Journal;
   log?: IndexLog;
-  /** Leaves of anchor trees kept in memory (each leaf costs about 70 bytes with its tree). */
-  treeCacheLeaves?: number;
-  /** Assembled complete proofs kept in memory. */
-  proofCacheEntries?: number;
+  /** Bytes of anchor upper trees kept in memory. */
+  treeCacheBytes?: number;
+  /** Bytes of assembled complete proofs kept in memory. */
+  proofCacheBytes?: number;
   /** Progress while catching up on a long journal tail. */
   progress?: (done: number, total: number) => void;
 }
 
+/** An anchor record whose stated tip is not the merkle tip of the commitments it names. */
 export class AnchorTipMismatchError extends Error {
   readonly code = 'anchor-tip-mismatch';
   constructor(readonly anchorSeq: number) {
@@ -38,35 +52,50 @@ export class AnchorTipMismatchError extends Error {
   }
 }
 
-/**
- * Everything here is derived from the journal and rebuilt by `reindex`. Files are written without fsync:
- * on open they are checked against the journal and the missing tail is re-derived from it.
- */
+/** An anchor names commitments the journal does not hold (before it). */
+export class AnchorRangeError extends Error {
+  readonly code = 'anchor-range';
+  constructor(readonly anchorSeq: number, commitCount: number) {
+    super(`anchor record ${anchorSeq} names commitments beyond the ${commitCount} the journal holds`);
+    this.name = 'AnchorRangeError';
+  }
+}
+
+/** The index could not keep up with the journal (a failed write, or records out of sequence). */
+export class IndexFailedError extends Error {
+  readonly code = 'index-failed';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IndexFailedError';
+  }
+}
+
+type Ranges = ReadonlyArray<{ start: number; end: number }>;
+
 export class CalendarIndex {
   readonly #journal: Journal;
   readonly #commits: CommitIndexFile;
   readonly #anchorFile: AnchorIndexFile;
+  readonly #trees: TreeStore;
   readonly anchors = new AnchorSet();
   readonly #log: IndexLog;
-  readonly #trees: BoundedCache<number, Uint8Array[][]>;
   readonly #proofs: BoundedCache<string, Lookup>;
   #indexedSize = 0;
+  #failure: Error | undefined;
   #unsubscribe: (() => void) | undefined;
 
-  private constructor(opts: IndexOptions, commits: CommitIndexFile, anchorFile: AnchorIndexFile) {
+  private constructor(opts: IndexOptions) {
+    mkdirSync(opts.dir, { recursive: true });
     this.#journal = opts.journal;
-    this.#commits = commits;
-    this.#anchorFile = anchorFile;
+    this.#commits = CommitIndexFile.open(join(opts.dir, 'commits.idx'));
+    this.#anchorFile = AnchorIndexFile.open(join(opts.dir, 'anchors.idx'));
+    this.#trees = new TreeStore(join(opts.dir, 'trees'), opts.treeCacheBytes ?? 64 << 20);
     this.#log = opts.log ?? (() => undefined);
-    this.#trees = new BoundedCache(opts.treeCacheLeaves ?? 2_000_000, (levels) => levels[0]?.length ?? 1);
-    this.#proofs = new BoundedCache(opts.proofCacheEntries ?? 50_000, () => 1);
+    this.#proofs = new BoundedCache(opts.proofCacheBytes ?? 32 << 20, (l) => (l.kind === 'complete' ? l.proof.length + 200 : 100));
   }
 
   static async open(opts: IndexOptions): Promise<CalendarIndex> {
-    mkdirSync(opts.dir, { recursive: true });
-    const commits = CommitIndexFile.open(join(opts.dir, 'commits.idx'));
-    const anchorFile = AnchorIndexFile.open(join(opts.dir, 'anchors.idx'));
-    const index = new CalendarIndex(opts, commits, anchorFile);
+    const index = new CalendarIndex(opts);
     await index.#catchUp(opts.progress);
     index.#unsubscribe = opts.journal.onAppend((records) => index.apply(records));
     return index;
@@ -77,7 +106,7 @@ export class CalendarIndex {
     return this.#commits.count;
   }
 
-  /** Journal records covered (= journal size when caught up). */
+  /** Journal records covered (= the journal's size when caught up). */
   get indexedSize(): number {
     return this.#indexedSize;
   }
@@ -86,119 +115,176 @@ export class CalendarIndex {
     return this.#commits.lastTime;
   }
 
+  /** Set once the index failed to follow the journal; it stays failed until reopened. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
   async #catchUp(progress?: (done: number, total: number) => void): Promise<void> {
     const size = this.#journal.head().size;
-    // Never ahead of the journal: drop what names records the journal does not hold (a cut torn tail).
-    this.#truncateCommitsTo(size);
-    this.#anchorFile.truncateToJournal(size);
-    this.#verifyLastEntry();
+    const from = this.#consistentPrefix(size);
     for (const e of this.#anchorFile.entries) this.#loadAnchorEntry(e.kind, { seq: e.seq, offset: e.offset });
-    const lastCommit = this.#commits.count > 0 ? this.#commits.entry(this.#commits.count - 1).seq : -1;
-    const lastAnchor = this.#anchorFile.entries.at(-1)?.seq ?? -1;
-    const from = Math.max(lastCommit, lastAnchor) + 1;
     this.#indexedSize = from;
     if (from >= size) return;
     const total = size - from;
-    this.#log('info', 'index catching up with the journal', { from, records: total });
+    if (total > 1000) this.#log('info', 'index catching up with the journal', { from, records: total });
     let batch: Array<{ record: JournalRecord; loc: RecordLocation }> = [];
     let done = 0;
     for await (const { record, loc } of this.#journal.scan(from)) {
       if (record.seq >= size) break;
       batch.push({ record, loc });
       if (batch.length >= 65_536) {
-        this.apply(batch);
+        this.#applyOrThrow(batch);
         done += batch.length;
         batch = [];
         progress?.(done, total);
       }
     }
-    this.apply(batch);
-    done += batch.length;
-    progress?.(done, total);
+    this.#applyOrThrow(batch);
+    progress?.(done + batch.length, total);
   }
 
-  #truncateCommitsTo(size: number): void {
+  #applyOrThrow(batch: ReadonlyArray<{ record: JournalRecord; loc: RecordLocation }>): void {
+    this.apply(batch);
+    if (this.#failure) throw this.#failure;
+  }
+
+  /**
+   * Where re-deriving starts: just after the last indexed commit, if both files agree with the journal up to
+   * it; otherwise 0 (everything is rebuilt). Anchor entries after that commit are dropped and re-derived, so
+   * the two unsynced files can never disagree about what they hold.
+   */
+  #consistentPrefix(size: number): number {
+    const commits = this.#commits;
+    // never ahead of the journal (a cut torn tail)
     let lo = 0;
-    let hi = this.#commits.count;
-    // first entry whose seq >= size (seqs increase with commit numbers)
+    let hi = commits.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#commits.entry(mid).seq < size) lo = mid + 1;
+      if (commits.entry(mid).seq < size) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < this.#commits.count) this.#commits.truncate(lo);
+    if (lo < commits.count) commits.truncate(lo);
+    if (commits.count === 0) return this.#rebuildFrom0();
+    const last = commits.entry(commits.count - 1);
+    const kept = this.#anchorFile.entries.filter((e) => e.seq < last.seq);
+    const consistent =
+      this.#entryMatchesJournal(last) &&
+      // every record below the last commit is either a commit (counted) or an anchor/revocation (listed)
+      commits.count === last.seq + 1 - kept.length &&
+      kept.every((e) => this.#kindAt(e.seq, e.offset) === e.kind);
+    if (!consistent) {
+      this.#log('warn', 'index does not match the journal; rebuilding it', { commitments: commits.count });
+      return this.#rebuildFrom0();
+    }
+    if (kept.length !== this.#anchorFile.entries.length) this.#anchorFile.truncateToCount(kept.length);
+    return last.seq + 1;
   }
 
-  /** The last entry must name a journal commit record with the same time and fingerprint; otherwise rebuild. */
-  #verifyLastEntry(): void {
-    const n = this.#commits.count;
-    if (n === 0) return;
-    const e = this.#commits.entry(n - 1);
-    let ok = false;
+  #rebuildFrom0(): number {
+    this.#commits.truncate(0);
+    this.#anchorFile.truncateToCount(0);
+    this.#trees.clear();
+    return 0;
+  }
+
+  #entryMatchesJournal(e: CommitEntry): boolean {
     try {
       const r = this.#journal.readSync({ seq: e.seq, offset: e.offset });
-      ok = r.type === 'commit' && r.seq === e.seq && readU32(r.commitment, 0) === e.time && fingerprintOf(r.commitment) === e.fingerprint;
+      return r.type === 'commit' && r.seq === e.seq && readU32(r.commitment, 0) === e.time && fingerprintOf(r.commitment) === e.fingerprint;
     } catch {
-      ok = false;
+      return false;
     }
-    if (!ok) {
-      this.#log('warn', 'index does not match the journal; rebuilding it', { entries: n });
-      this.#commits.truncate(0);
-      this.#anchorFile.truncateToCount(0);
+  }
+
+  #kindAt(seq: number, offset: number): string | undefined {
+    try {
+      const r = this.#journal.readSync({ seq, offset });
+      return r.seq === seq ? r.type : undefined;
+    } catch {
+      return undefined;
     }
   }
 
   #loadAnchorEntry(kind: 'anchor' | 'revocation', loc: RecordLocation): void {
     const r = this.#journal.readSync(loc);
-    if (kind === 'anchor' && r.type === 'anchor') this.#addAnchor(r, loc);
-    else if (kind === 'revocation' && r.type === 'revocation') this.#revoke(r.revocation.anchorSeq);
-    else throw new RangeError(`anchors.idx names record ${loc.seq} as ${kind}, the journal holds a ${r.type} record`);
+    if (r.type === 'anchor' && kind === 'anchor') this.#addAnchor(r, loc, false);
+    else if (r.type === 'revocation' && kind === 'revocation') this.#revoke(r.revocation.anchorSeq);
   }
 
-  /** Indexes records just made durable (idempotent: records already indexed are skipped). */
+  /** Indexes records just made durable, in sequence. Never throws: a failure is kept in `failure`. */
   apply(records: ReadonlyArray<{ record: JournalRecord; loc: RecordLocation }>): void {
+    if (this.#failure) return;
     const commits: CommitEntry[] = [];
-    for (const { record, loc } of records) {
-      if (record.seq < this.#indexedSize) continue; // already indexed (catch-up racing a live append)
-      if (record.type === 'commit') {
-        commits.push({ time: readU32(record.commitment, 0), fingerprint: fingerprintOf(record.commitment), seq: loc.seq, offset: loc.offset });
-      } else {
-        // keep commit entries before the anchor, so an anchor never names commitments the index lacks
-        this.#commits.append(commits.splice(0));
-        this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset });
-        if (record.type === 'anchor') this.#addAnchor(record, loc);
-        else this.#revoke(record.revocation.anchorSeq);
+    let next = this.#indexedSize;
+    try {
+      for (const { record, loc } of records) {
+        if (record.seq < next) continue; // already indexed
+        if (record.seq !== next) throw new IndexFailedError(`index expected journal record ${next}, got ${record.seq}`);
+        if (record.type === 'commit') {
+          commits.push({ time: readU32(record.commitment, 0), fingerprint: fingerprintOf(record.commitment), seq: loc.seq, offset: loc.offset });
+        } else {
+          // commit entries first: an anchor's tree is built from the commitments the index holds
+          this.#commits.append(commits.splice(0));
+          this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset });
+          if (record.type === 'anchor') this.#addAnchor(record, loc, true);
+          else this.#revoke(record.revocation.anchorSeq);
+        }
+        next = record.seq + 1;
       }
-      this.#indexedSize = record.seq + 1;
+      this.#commits.append(commits);
+      this.#indexedSize = next;
+    } catch (cause) {
+      this.#failure = cause instanceof IndexFailedError ? cause : new IndexFailedError('the index could not be written', { cause });
+      this.#log('error', 'index failed; answers may be incomplete until a restart re-derives it', { err: this.#failure, cause });
     }
-    this.#commits.append(commits);
   }
 
-  #addAnchor(r: Extract<JournalRecord, { type: 'anchor' }>, loc: RecordLocation): void {
+  /**
+   * Adds an anchor after checking it: its ranges lie within the commitments indexed so far and its tip is the
+   * merkle tip of their leaves. A bad anchor is logged and ignored (its commitments stay pending) — the journal
+   * is the truth, but a proof is only served when it is right.
+   */
+  #addAnchor(r: Extract<JournalRecord, { type: 'anchor' }>, loc: RecordLocation, fresh: boolean): void {
     const a = r.anchor;
-    const leafCount = a.ranges.reduce((s, x) => s + (x.end - x.start), 0);
-    this.anchors.add({ seq: loc.seq, offset: loc.offset, tip: a.tip, ranges: a.ranges, timestamp: a.timestamp, leafCount, revoked: false });
+    const info: AnchorInfo = { seq: loc.seq, offset: loc.offset, tip: a.tip, ranges: a.ranges, timestamp: a.timestamp, leafCount: countLeaves(a.ranges), revoked: false };
+    if (fresh || !this.#trees.read(loc.seq, info.leafCount)) {
+      try {
+        this.#buildTree(info);
+      } catch (err) {
+        if (!(err instanceof AnchorTipMismatchError || err instanceof AnchorRangeError)) throw err;
+        this.#log('error', 'ignoring an anchor record that does not verify', { anchorSeq: loc.seq, err });
+        return;
+      }
+    }
+    this.anchors.add(info);
+  }
+
+  #buildTree(anchor: AnchorInfo): void {
+    if (anchor.ranges.some((x) => x.end > this.#commits.count)) throw new AnchorRangeError(anchor.seq, this.#commits.count);
+    const levels = merkleLevels(this.anchorLeaves(anchor));
+    if (Buffer.compare(levels.at(-1)?.[0] ?? new Uint8Array(), anchor.tip) !== 0) throw new AnchorTipMismatchError(anchor.seq);
+    this.#trees.write(anchor.seq, levels);
   }
 
   #revoke(anchorSeq: number): void {
-    const a = this.anchors.revoke(anchorSeq);
-    if (a) {
-      this.#trees.delete(a.seq);
-      this.#proofs.clear();
-    }
+    if (this.anchors.revoke(anchorSeq)) this.#proofs.clear();
   }
 
   /** Commit number of a 44-byte commitment, or -1. */
   commitNumberOf(commitment: Uint8Array): number {
     if (commitment.length !== COMMITMENT_LENGTH) return -1;
-    for (const n of this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment))) {
-      if (Buffer.compare(this.commitment(n), commitment) === 0) return n;
+    for (const { n, entry } of this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment))) {
+      if (Buffer.compare(this.#commitmentAt(entry, n), commitment) === 0) return n;
     }
     return -1;
   }
 
   commitment(n: number): Uint8Array {
-    const e = this.#commits.entry(n);
+    return this.#commitmentAt(this.#commits.entry(n), n);
+  }
+
+  #commitmentAt(e: CommitEntry, n: number): Uint8Array {
     const r = this.#journal.readSync({ seq: e.seq, offset: e.offset });
     if (r.type !== 'commit') throw new RangeError(`commit ${n} names journal record ${e.seq}, which is a ${r.type} record`);
     return r.commitment;
@@ -217,29 +303,32 @@ export class CalendarIndex {
     return found;
   }
 
-  /** commitment → sha256 → aggregation path → the anchor's timestamp from its tip. */
+  /** commitment → sha256 → path in its block of leaves → path in the stored upper tree → the anchor's timestamp. */
   #assemble(anchor: AnchorInfo, n: number): Uint8Array {
-    const levels = this.#tree(anchor);
-    const path = [OP_SHA256, ...merklePath(levels, AnchorSet.leafIndex(anchor, n))];
-    const head = encodeOps(path);
+    const upper = this.#upper(anchor);
+    const i = AnchorSet.leafIndex(anchor, n);
+    const block = Math.floor(i / BLOCK_LEAVES);
+    const first = block * BLOCK_LEAVES;
+    const blockLeaves = this.anchorLeaves({ ranges: sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)) });
+    const ops: Op[] = [OP_SHA256, ...merklePath(merkleLevels(blockLeaves), i - first), ...merklePath(upper.levels, block)];
+    const head = encodeOps(ops);
     const out = new Uint8Array(head.length + anchor.timestamp.length);
     out.set(head, 0);
     out.set(anchor.timestamp, head.length);
     return out;
   }
 
-  #tree(anchor: AnchorInfo): Uint8Array[][] {
-    const cached = this.#trees.get(anchor.seq);
-    if (cached) return cached;
-    const levels = merkleLevels(this.anchorLeaves(anchor));
-    const root = levels.at(-1)?.[0];
-    if (!root || Buffer.compare(root, anchor.tip) !== 0) throw new AnchorTipMismatchError(anchor.seq);
-    this.#trees.set(anchor.seq, levels);
-    return levels;
+  #upper(anchor: AnchorInfo): UpperTree {
+    const stored = this.#trees.read(anchor.seq, anchor.leafCount);
+    if (stored) return stored;
+    this.#buildTree(anchor);
+    const built = this.#trees.read(anchor.seq, anchor.leafCount);
+    if (!built) throw new RangeError(`tree of anchor ${anchor.seq} could not be stored`);
+    return built;
   }
 
-  /** sha256 of every commitment the anchor covers, in leaf order. */
-  anchorLeaves(anchor: Pick<AnchorInfo, 'ranges'>): Uint8Array[] {
+  /** sha256 of every commitment in `ranges` (commit numbers), in order. */
+  anchorLeaves(anchor: { ranges: Ranges }): Uint8Array[] {
     const leaves: Uint8Array[] = [];
     for (const r of anchor.ranges) {
       for (const c of this.commitments(r.start, r.end - r.start)) leaves.push(hash('sha256', c, 'buffer'));
@@ -248,11 +337,7 @@ export class CalendarIndex {
   }
 
   commitments(from: number, count: number): Uint8Array[] {
-    return this.#commits.entries(from, count).map((e) => {
-      const r = this.#journal.readSync({ seq: e.seq, offset: e.offset });
-      if (r.type !== 'commit') throw new RangeError(`journal record ${e.seq} is not a commit record`);
-      return r.commitment;
-    });
+    return this.#commits.entries(from, count).map((e, i) => this.#commitmentAt(e, from + i));
   }
 
   close(): void {
@@ -262,33 +347,44 @@ export class CalendarIndex {
   }
 }
 
+/** The leaf positions [first, first + count) of an anchor, as commit-number ranges. */
+function sliceRanges(ranges: Ranges, first: number, count: number): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  let pos = 0;
+  for (const r of ranges) {
+    const len = r.end - r.start;
+    const from = Math.max(first, pos);
+    const to = Math.min(first + count, pos + len);
+    if (from < to) out.push({ start: r.start + (from - pos), end: r.start + (to - pos) });
+    pos += len;
+    if (pos >= first + count) break;
+  }
+  return out;
+}
+
+function countLeaves(ranges: Ranges): number {
+  return ranges.reduce((s, x) => s + (x.end - x.start), 0);
+}
+
 /**
  * The last journal record the index holds, read from its files alone: the journal was durable up to there
  * when it was indexed, so the journal's recovery may never cut it (`verifiedUpTo`). Undefined without an index.
  */
 export function lastIndexedLocation(dir: string): RecordLocation | undefined {
   const commitsPath = join(dir, 'commits.idx');
-  const anchorsPath = join(dir, 'anchors.idx');
-  if (!existsSync(commitsPath) && !existsSync(anchorsPath)) return undefined;
-  const commits = existsSync(commitsPath) ? CommitIndexFile.open(commitsPath) : undefined;
-  const anchors = existsSync(anchorsPath) ? AnchorIndexFile.open(anchorsPath) : undefined;
-  try {
-    const c = commits && commits.count > 0 ? commits.entry(commits.count - 1) : undefined;
-    const a = anchors?.entries.at(-1);
-    const last = c && a ? (c.seq > a.seq ? c : a) : (c ?? a);
-    return last ? { seq: last.seq, offset: last.offset } : undefined;
-  } finally {
-    commits?.close();
-    anchors?.close();
-  }
+  if (!existsSync(commitsPath)) return undefined;
+  const last = CommitIndexFile.lastEntry(commitsPath);
+  return last ? { seq: last.seq, offset: last.offset } : undefined;
 }
 
 /** Deletes the index files so the next open rebuilds them from the journal. */
 export function removeIndexFiles(dir: string): void {
   rmSync(join(dir, 'commits.idx'), { force: true });
   rmSync(join(dir, 'anchors.idx'), { force: true });
+  rmSync(join(dir, 'trees'), { recursive: true, force: true });
 }
 
 function readU32(b: Uint8Array, at: number): number {
   return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }
+

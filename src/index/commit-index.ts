@@ -1,5 +1,5 @@
 /** @module commits.idx: a dense, time-sorted file of fixed 20-byte entries mapping commit numbers to journal locations, searched by time. */
-import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, constants } from 'node:fs';
 
 /**
  * Entry n describes the n-th commit record of the journal (the reference server's "commitment index"):
@@ -33,6 +33,8 @@ export class CommitIndexFile {
   /** Entries whose time is below their predecessor's (only a mirrored foreign calendar can have them). */
   readonly #outOfOrder = new Map<number, number[]>();
   readonly #one = Buffer.alloc(ENTRY_SIZE);
+  /** Scratch for one block read by `candidates` (lookups are synchronous, so one buffer serves all). */
+  readonly #block = Buffer.alloc(BLOCK_ENTRIES * ENTRY_SIZE);
 
   private constructor(fd: number, count: number) {
     this.#fd = fd;
@@ -41,7 +43,8 @@ export class CommitIndexFile {
 
   /** Opens (creating) the file; a torn trailing partial entry is cut. Reads it once to build the time samples. */
   static open(path: string): CommitIndexFile {
-    const fd = openSync(path, 'a+');
+    // read-write without O_APPEND: on Linux O_APPEND makes positional writes ignore their position
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     const size = fstatSync(fd).size;
     const count = Math.floor(size / ENTRY_SIZE);
     if (size % ENTRY_SIZE !== 0) ftruncateSync(fd, count * ENTRY_SIZE);
@@ -116,12 +119,28 @@ export class CommitIndexFile {
     this.#load(n);
   }
 
+  /** The last entry of an index file, reading only its last 20 bytes (undefined when empty). */
+  static lastEntry(path: string): CommitEntry | undefined {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const count = Math.floor(size / ENTRY_SIZE);
+      if (count === 0) return undefined;
+      const buf = Buffer.alloc(ENTRY_SIZE);
+      readFull(fd, buf, ENTRY_SIZE, (count - 1) * ENTRY_SIZE);
+      return decodeEntry(buf, 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /**
-   * Candidate commit numbers for a commitment with this time and fingerprint, in order. The caller confirms
-   * each against the journal (the fingerprint is 4 bytes of a hash, so a false candidate is rare but possible).
+   * Candidate commit numbers (with their entries) for a commitment with this time and fingerprint, in order.
+   * The caller confirms each against the journal (the fingerprint is 4 bytes of a hash, so a false candidate
+   * is rare but possible).
    */
-  candidates(time: number, fingerprint: number): number[] {
-    const out: number[] = [];
+  candidates(time: number, fingerprint: number): Array<{ n: number; entry: CommitEntry }> {
+    const out: Array<{ n: number; entry: CommitEntry }> = [];
     const samples = this.#samples;
     if (this.#count > 0) {
       // First block that may hold `time`: the last block whose first time is < time (or block 0).
@@ -132,7 +151,7 @@ export class CommitIndexFile {
         if ((samples[mid] as number) < time) lo = mid;
         else hi = mid - 1;
       }
-      const buf = Buffer.alloc(BLOCK_ENTRIES * ENTRY_SIZE);
+      const buf = this.#block;
       for (let block = lo; block < samples.length; block++) {
         if (block > lo && (samples[block] as number) > time) break;
         const first = block * BLOCK_ENTRIES;
@@ -141,14 +160,14 @@ export class CommitIndexFile {
         let past = false;
         for (let i = 0; i < n; i++) {
           const t = buf.readUInt32BE(i * ENTRY_SIZE);
-          if (t === time && buf.readUInt32BE(i * ENTRY_SIZE + 4) === fingerprint) out.push(first + i);
+          if (t === time && buf.readUInt32BE(i * ENTRY_SIZE + 4) === fingerprint) out.push({ n: first + i, entry: decodeEntry(buf, i * ENTRY_SIZE) });
           else if (t > time) past = true;
         }
         if (past) break;
       }
     }
     const extra = this.#outOfOrder.get(fingerprint);
-    if (extra) for (const n of extra) if (!out.includes(n)) out.push(n);
+    if (extra) for (const n of extra) if (!out.some((c) => c.n === n)) out.push({ n, entry: this.entry(n) });
     return out;
   }
 

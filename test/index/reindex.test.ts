@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { truncateSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
+import { truncateSync, statSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { AnchorRangeError, AnchorTipMismatchError, CalendarIndex } from '../../src/index/calendar-index.js';
 import { Calendar, type Answer } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, Timestamp, bitcoinAttestation, encodePath, merkleRoot, opAppend, opPrepend, sha256, applyPath } from '../../src/ots/index.js';
@@ -66,13 +66,16 @@ describe('reindex', () => {
     expect(before[220]).toBe('pending 220');
     expect(answersOf(calendar, [randomBytes(44)])).toEqual(['unknown']);
 
-    // a complete proof goes from the commitment to the anchor's attestation through the tip
-    const c7 = commitments[7] as Uint8Array;
-    const answer = calendar.answer(c7);
-    if (answer.kind !== 'complete') throw new Error('expected complete');
-    const [att] = Timestamp.fromBytes(answer.proof, c7).allAttestations();
-    expect(att?.attestation).toEqual({ kind: 'bitcoin', height: 1000 });
-    expect(Buffer.from(att?.msg ?? []).equals(Buffer.from(applyPath(a.ops, a.tip)))).toBe(true);
+    // every complete proof goes from its commitment to the anchor's attestation through the tip
+    const want = Buffer.from(applyPath(a.ops, a.tip));
+    for (const c of commitments.slice(0, 200)) {
+      const answer = calendar.answer(c);
+      if (answer.kind !== 'complete') throw new Error('expected complete');
+      const atts = Timestamp.fromBytes(answer.proof, c).allAttestations();
+      expect(atts).toHaveLength(1);
+      expect(atts[0]?.attestation).toEqual({ kind: 'bitcoin', height: 1000 });
+      expect(Buffer.from(atts[0]?.msg ?? []).equals(want)).toBe(true);
+    }
     await close();
 
     const { stdout } = await run(process.execPath, [MAIN, 'reindex', '--data-dir', root, '--log-format', 'json']);
@@ -105,5 +108,53 @@ describe('reindex', () => {
     r = await openCalendar(root);
     expect(answersOf(r.calendar, commitments)).toEqual(before);
     await r.close();
+  });
+});
+
+describe('index robustness', () => {
+  async function anchored(): Promise<{ root: string; commitments: Uint8Array[]; before: string[] }> {
+    const root = tempDir('otsc-robust-');
+    const { calendar, close } = await openCalendar(root);
+    for (let i = 0; i < 120; i++) await calendar.commit(randomBytes(32));
+    const commitments = Array.from({ length: 120 }, (_, i) => calendar.index.commitment(i));
+    for (const [start, end] of [[0, 40], [40, 90]] as const) {
+      const tip = merkleRoot(commitments.slice(start, end).map((c) => sha256(c)));
+      await calendar.appendAnchor({ tip, ranges: [{ start, end }], timestamp: syntheticAnchorPath(77).timestamp });
+      for (let i = 0; i < 3; i++) await calendar.commit(randomBytes(32));
+    }
+    commitments.push(...Array.from({ length: 6 }, (_, i) => calendar.index.commitment(120 + i)));
+    const before = answersOf(calendar, commitments);
+    await close();
+    return { root, commitments, before };
+  }
+
+  it('re-derives a lost anchors.idx tail, a lost commits.idx tail and lost trees', async () => {
+    const { root, commitments, before } = await anchored();
+    expect(before.filter((x) => x.startsWith('complete'))).toHaveLength(90);
+    for (const damage of [
+      () => truncateSync(join(root, 'index', 'anchors.idx'), 16),
+      () => truncateSync(join(root, 'index', 'commits.idx'), 20 * 50),
+      () => rmSync(join(root, 'index', 'trees'), { recursive: true }),
+      () => truncateSync(join(root, 'index', 'anchors.idx'), 0),
+    ]) {
+      damage();
+      const r = await openCalendar(root);
+      expect(answersOf(r.calendar, commitments)).toEqual(before);
+      await r.close();
+    }
+  });
+
+  it('refuses an anchor whose tip is not the merkle tip of its commitments, and ignores one in the journal', async () => {
+    const root = tempDir('otsc-forged-');
+    const { calendar, close } = await openCalendar(root);
+    for (let i = 0; i < 10; i++) await calendar.commit(randomBytes(32));
+    const forged = { tip: randomBytes(32), ranges: [{ start: 0, end: 10 }], timestamp: syntheticAnchorPath(5).timestamp };
+    await expect(calendar.appendAnchor(forged)).rejects.toBeInstanceOf(AnchorTipMismatchError);
+    await expect(calendar.appendAnchor({ ...forged, ranges: [{ start: 0, end: 11 }] })).rejects.toBeInstanceOf(AnchorRangeError);
+    // written straight into the journal (as a bad upstream could): the index logs it and serves no proof from it
+    await calendar.journal.append([{ type: 'anchor', anchor: forged }]);
+    expect(calendar.answer(calendar.index.commitment(3))).toMatchObject({ kind: 'pending' });
+    expect(calendar.index.failure).toBeUndefined();
+    await close();
   });
 });

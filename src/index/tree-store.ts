@@ -1,0 +1,100 @@
+/**
+ * @module Upper levels of every anchor's merkle tree on disk (index/trees/), so that any proof is assembled
+ * from a few reads instead of re-hashing the anchor's whole tree (DESIGN §2 "Index").
+ *
+ * The tree over an anchor's leaves (sha256 of each commitment, OpenTimestamps rule: parent = sha256(l ‖ r),
+ * odd node carried up) is cut at level BLOCK_LEVEL: the levels above are stored, 32 bytes a node; the
+ * 2^BLOCK_LEVEL leaves under a level-BLOCK_LEVEL node are recomputed from their commitments on demand. An
+ * aligned power-of-two block has exactly the subtree the whole tree has there, carried nodes included.
+ * About 4 bytes a commitment. Derived data: written without fsync; a file of the wrong size is rebuilt.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BoundedCache } from './bounded-cache.js';
+
+export const BLOCK_LEVEL = 4;
+export const BLOCK_LEAVES = 1 << BLOCK_LEVEL;
+const HEADER = 8;
+const MAGIC = 0x4f545431; // "OTT1"
+
+export interface UpperTree {
+  leafCount: number;
+  /** levels[0] = the level-BLOCK_LEVEL nodes (one per block of leaves), last = [root]. */
+  levels: Uint8Array[][];
+}
+
+/** Node count of each level from BLOCK_LEVEL up, for `leafCount` leaves (a carried node keeps its slot). */
+export function upperLevelSizes(leafCount: number): number[] {
+  let n = leafCount;
+  for (let k = 0; k < BLOCK_LEVEL && n > 1; k++) n = Math.ceil(n / 2);
+  const sizes = [n];
+  while (n > 1) sizes.push((n = Math.ceil(n / 2)));
+  return sizes;
+}
+
+export class TreeStore {
+  readonly #dir: string;
+  readonly #cache: BoundedCache<number, UpperTree>;
+
+  constructor(dir: string, cacheBytes: number) {
+    this.#dir = dir;
+    mkdirSync(dir, { recursive: true });
+    this.#cache = new BoundedCache(cacheBytes, (t) => t.levels.reduce((s, l) => s + l.length * 32 + 64, 64));
+  }
+
+  #path(seq: number): string {
+    return join(this.#dir, `${String(seq).padStart(16, '0')}.tree`);
+  }
+
+  /** Stores the levels from BLOCK_LEVEL up of a full `merkleLevels` result. */
+  write(seq: number, levels: readonly (readonly Uint8Array[])[]): void {
+    const leafCount = levels[0]?.length ?? 0;
+    const upper = levels.slice(Math.min(BLOCK_LEVEL, levels.length - 1));
+    const nodes = upper.reduce((s, l) => s + l.length, 0);
+    const buf = Buffer.alloc(HEADER + nodes * 32);
+    buf.writeUInt32BE(MAGIC, 0);
+    buf.writeUInt32BE(leafCount, 4);
+    let at = HEADER;
+    for (const level of upper) {
+      for (const node of level) {
+        buf.set(node, at);
+        at += 32;
+      }
+    }
+    const tmp = `${this.#path(seq)}.tmp`;
+    writeFileSync(tmp, buf);
+    renameSync(tmp, this.#path(seq));
+    this.#cache.set(seq, { leafCount, levels: upper.map((l) => [...l]) });
+  }
+
+  /** The stored upper tree, or undefined when missing or damaged (the caller rebuilds it). */
+  read(seq: number, leafCount: number): UpperTree | undefined {
+    const hit = this.#cache.get(seq);
+    if (hit) return hit;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.#path(seq));
+    } catch {
+      return undefined;
+    }
+    const sizes = upperLevelSizes(leafCount);
+    const nodes = sizes.reduce((s, n) => s + n, 0);
+    if (buf.length !== HEADER + nodes * 32 || buf.readUInt32BE(0) !== MAGIC || buf.readUInt32BE(4) !== leafCount) return undefined;
+    let at = HEADER;
+    const levels = sizes.map((n) => Array.from({ length: n }, () => buf.subarray(at, (at += 32))));
+    const tree = { leafCount, levels };
+    this.#cache.set(seq, tree);
+    return tree;
+  }
+
+  remove(seq: number): void {
+    this.#cache.delete(seq);
+    rmSync(this.#path(seq), { force: true });
+  }
+
+  clear(): void {
+    this.#cache.clear();
+    rmSync(this.#dir, { recursive: true, force: true });
+    mkdirSync(this.#dir, { recursive: true });
+  }
+}
