@@ -53,6 +53,7 @@ export function openDataDir(root: string, opts: { uri?: string; defaultUri: stri
   const uriPath = join(root, 'uri');
   const stored = existsSync(uriPath) ? readFileSync(uriPath, 'utf8').trim() : undefined;
   const uri = opts.uri ?? stored ?? opts.defaultUri;
+  if (/^https?:\/\/[^/]*:0(\/|$)/.test(uri)) throw new DataDirError(`calendar URI ${uri} names port 0; pass --uri with the address clients will use`);
   const problem = checkCalendarUri(uri);
   if (problem) throw new DataDirError(`calendar URI ${JSON.stringify(uri)} ${problem}`);
   if (stored === undefined) {
@@ -61,6 +62,9 @@ export function openDataDir(root: string, opts: { uri?: string; defaultUri: stri
   } else if (stored !== uri) {
     writeDurably(uriPath, uri + '\n');
     notes.push({ level: 'warn', msg: 'calendar URI changed; proofs issued before still point at the old one', fields: { old: stored, uri } });
+  }
+  if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(uri)) {
+    notes.push({ level: 'warn', msg: 'the calendar URI is a loopback address: proofs issued now can only be upgraded from this machine; set --uri to the public URL for a public calendar', fields: { uri } });
   }
   return { root, ...dirs, hmacKey: key.key, uri, notes };
 }

@@ -2,9 +2,21 @@
 
 type Labels = Record<string, string>;
 
+const labelKeys = new Map<string, string>();
+
+/** Rendered label set; memoised, since the same few label sets recur on every request. */
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
+  const id = keys.map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
+  const known = labelKeys.get(id);
+  if (known !== undefined) return known;
+  const rendered = renderLabels(labels, keys);
+  if (labelKeys.size < 10_000) labelKeys.set(id, rendered);
+  return rendered;
+}
+
+function renderLabels(labels: Labels, keys: string[]): string {
   return keys
     .sort()
     .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)

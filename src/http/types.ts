@@ -15,5 +15,3 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: Uint8Array | string;
 }
-
-export type Handler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;

@@ -14,15 +14,13 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash } from 'node:crypto';
-import type { Journal, JournalRecord, RecordLocation } from '../journal/index.js';
+import { COMMITMENT_BYTES, type Journal, type JournalRecord, type RecordLocation } from '../journal/index.js';
 import { OP_SHA256, encodeOps, merkleLevels, merklePath, type Op } from '../ots/index.js';
 import { CommitIndexFile, fingerprintOf, type CommitEntry } from './commit-index.js';
 import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet, type AnchorInfo } from './anchor-set.js';
 import { BoundedCache } from './bounded-cache.js';
 import { BLOCK_LEAVES, TreeStore, type UpperTree } from './tree-store.js';
-
-export const COMMITMENT_LENGTH = 44;
 
 export type Lookup =
   | { kind: 'complete'; proof: Uint8Array; anchor: AnchorInfo; commitNumber: number }
@@ -273,7 +271,7 @@ export class CalendarIndex {
 
   /** Commit number of a 44-byte commitment, or -1. */
   commitNumberOf(commitment: Uint8Array): number {
-    if (commitment.length !== COMMITMENT_LENGTH) return -1;
+    if (commitment.length !== COMMITMENT_BYTES) return -1;
     for (const { n, entry } of this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment))) {
       if (Buffer.compare(this.#commitmentAt(entry, n), commitment) === 0) return n;
     }
