@@ -44,3 +44,52 @@ export function pendingRanges(ledger: AnchorLedger, limit: number, exclude: Read
 export function tipOf(ledger: AnchorLedger, ranges: ReadonlyArray<CommitRange>): Uint8Array {
   return merkleRoot(ledger.index.anchorLeaves({ ranges }));
 }
+
+/**
+ * {@link tipOf} for successive versions of a cycle: the leaves of commitments already seen are kept
+ * (a commit number's commitment never changes: the journal is append-only), so a replacement reads
+ * and hashes only the commitments that arrived since, then recomputes the root. Keeps exactly the
+ * leaves of the last call, packed in one buffer (32 bytes each; separate hash buffers cost ~300 bytes
+ * a leaf). Owned by the stamper's poll.
+ */
+const READ_SLICE = 4096;
+
+export class TipBuilder {
+  readonly #ledger: AnchorLedger;
+  /** Commit number → offset of its leaf in #data. */
+  #slots = new Map<number, number>();
+  #data = new Uint8Array(0);
+
+  constructor(ledger: AnchorLedger) {
+    this.#ledger = ledger;
+  }
+
+  tip(ranges: ReadonlyArray<CommitRange>): Uint8Array {
+    const data = new Uint8Array(countOf(ranges) * 32);
+    const slots = new Map<number, number>();
+    const leaves: Uint8Array[] = [];
+    const put = (n: number, leaf: Uint8Array): void => {
+      const at = leaves.length * 32;
+      data.set(leaf, at);
+      slots.set(n, at);
+      leaves.push(data.subarray(at, at + 32));
+    };
+    for (const r of ranges) {
+      let n = r.start;
+      while (n < r.end) {
+        const at = this.#slots.get(n);
+        if (at !== undefined) {
+          put(n++, this.#data.subarray(at, at + 32));
+          continue;
+        }
+        // In slices, so the commitments read and their hash buffers die young.
+        let end = n + 1;
+        while (end < r.end && end - n < READ_SLICE && !this.#slots.has(end)) end++;
+        for (const leaf of this.#ledger.index.anchorLeaves({ ranges: [{ start: n, end }] })) put(n++, leaf);
+      }
+    }
+    this.#slots = slots;
+    this.#data = data;
+    return merkleRoot(leaves);
+  }
+}

@@ -8,7 +8,7 @@ export { type Anchoring, type StartAnchoringOptions, startAnchoring } from './st
 export { type WalletStamperOptions, WalletStamper } from './wallet-stamper.js';
 export { type AnchorSettings, type StamperSettings, ANCHOR_DEFAULTS, REJECTION_FACTOR, anchorSettings, checkAnchorConfig, satPerVbToKvB } from './settings.js';
 export { type AnchorErrorCode, AnchorError, AnchorConfigError, StamperStateError, StateWriteError, WalletSigningError } from './errors.js';
-export { type AnchorLedger, countOf, pendingRanges, tipOf } from './anchor-ledger.js';
+export { type AnchorLedger, TipBuilder, countOf, pendingRanges, tipOf } from './anchor-ledger.js';
 export {
   type FeeSettings,
   type NodeFeeFacts,

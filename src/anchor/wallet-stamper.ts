@@ -25,7 +25,7 @@ import {
 } from '../bitcoin/index.js';
 import type { CommitRange } from '../journal/index.js';
 import type { Logger } from '../cli/log.js';
-import { type AnchorLedger, countOf, pendingRanges, tipOf } from './anchor-ledger.js';
+import { type AnchorLedger, TipBuilder, countOf, pendingRanges } from './anchor-ledger.js';
 import { ChainFollower } from './chain-follower.js';
 import { Conditions } from './conditions.js';
 import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.js';
@@ -74,6 +74,7 @@ export class WalletStamper {
   readonly #random: () => number;
   readonly #follower: ChainFollower;
   readonly #cycle: TimestampCycle;
+  readonly #tips: TipBuilder;
   readonly conditions: Conditions;
   // Owned by the poll (one at a time, see #polling); read by status() and pendingStatus().
   #state: StamperState;
@@ -100,6 +101,7 @@ export class WalletStamper {
     this.#chainVerified = o.chainVerified ?? false;
     this.conditions = new Conditions(o.log, this.#now);
     this.#follower = new ChainFollower(o.rpc);
+    this.#tips = new TipBuilder(o.ledger);
     this.#cycle = new TimestampCycle({
       rpc: o.rpc,
       fees: o.settings.fees,
@@ -356,7 +358,7 @@ export class WalletStamper {
 
   #content(block: BlockRef): VersionContent | undefined {
     const ranges = pendingRanges(this.#ledger, this.#s.maxCommitmentsPerTx, this.#excluded());
-    return ranges.length === 0 ? undefined : { ranges, tip: tipOf(this.#ledger, ranges), block };
+    return ranges.length === 0 ? undefined : { ranges, tip: this.#tips.tip(ranges), block };
   }
 
   async #advanceCycle(tip: BlockRef): Promise<void> {
