@@ -16,6 +16,7 @@ import { progressReporter } from './progress.js';
 import { calendarMetrics } from '../http/calendar-metrics.js';
 import { createNotifier } from './systemd-notify.js';
 import { directoryBytes } from './disk-usage.js';
+import { startAnchoring } from '../anchor/start.js';
 
 export interface RunningCalendar {
   url: string;
@@ -71,6 +72,12 @@ async function serve(
   log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
 
   const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
+  const anchoring = await startAnchoring({ config, calendar, dataDir, log: log.child({ part: 'anchoring' }) });
+  if (anchoring) cleanups.push(() => anchoring.stop());
+  const anchorValue = (key: string): number | undefined => {
+    const v = anchoring?.status()[key];
+    return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : undefined;
+  };
   const journalBytes = directoryBytes(dataDir.journalDir, 10_000);
   let queued = (): number => 0;
   const metrics = calendarMetrics({
@@ -79,6 +86,7 @@ async function serve(
     journalRecords: () => journal.head().size,
     journalBytes,
     queued: () => queued(),
+    anchoring: anchoring ? anchorValue : undefined,
   });
   const aggregator = new Aggregator({
     upstream: calendar,
@@ -100,6 +108,7 @@ async function serve(
     if (stoppingNow) problems.push('shutting down');
     if (journal.failure) problems.push('journal not writable');
     if (index.failure) problems.push('index failed');
+    if (anchoring && anchoring.status()['nodeReachable'] !== true) problems.push('Bitcoin node not reachable');
     if (index.indexedSize < journal.head().size) problems.push('index catching up');
     return problems;
   };
@@ -118,10 +127,14 @@ async function serve(
     tickMs: aggregator.tickMs,
     lastTickAt: aggregator.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
     queued: aggregator.queued,
+    pendingCommitments: index.commitCount - index.anchors.coveredCount(),
+    ...(config['explorer-url'] ? { explorerUrl: String(config['explorer-url']) } : {}),
+    ...(anchoring ? { anchoring: anchoring.status() } : {}),
   });
   const app = createApp({
     aggregator,
     answer: (c) => calendar.answer(c),
+    tip: () => anchoring?.tip(),
     status,
     onError: (err) => log.error('request failed', { err }),
     metrics: () => metrics.registry.render(),

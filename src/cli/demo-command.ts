@@ -64,7 +64,7 @@ export async function runDemo(say: Say = (l) => void process.stdout.write(l + '\
       'min-tx-interval': 0,
       'poll-interval-ms': 250,
     };
-    calendar = await startCalendar(config, createLogger({ level: 'warn', format: 'text' }));
+    calendar = await startCalendar(config, createLogger({ level: 'error', format: 'text' }));
 
     const file = join(work, 'hello.txt');
     const content = `Hello from the ots-calendar demo, ${new Date().toISOString()}\n`;

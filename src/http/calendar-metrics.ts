@@ -8,6 +8,8 @@ export interface CalendarMetricsSources {
   journalRecords: () => number;
   journalBytes: () => number | undefined;
   queued: () => number;
+  /** A numeric anchoring status value by key (booleans as 0/1), when anchoring runs. */
+  anchoring: ((key: string) => number | undefined) | undefined;
 }
 
 export interface CalendarMetrics {
@@ -32,6 +34,20 @@ export function calendarMetrics(src: CalendarMetricsSources): CalendarMetrics {
   r.gauge('ots_journal_records', 'Records in the journal', src.journalRecords);
   r.gauge('ots_journal_bytes', 'Bytes of journal on disk', src.journalBytes);
   r.gauge('ots_queued_digests', 'Digests waiting for the next tick', src.queued);
+  const a = src.anchoring;
+  if (a) {
+    r.gauge('ots_anchor_node_reachable', '1 while the Bitcoin node answers', () => a('nodeReachable'));
+    r.gauge('ots_anchor_block_height', 'Height of the last block the stamper processed', () => a('blockHeight'));
+    r.gauge('ots_anchor_unconfirmed_versions', 'Versions (RBF replacements) of the transaction being confirmed', () => a('unconfirmedVersions'));
+    r.gauge('ots_anchor_unconfirmed_fee_sats', 'Fee of the newest unconfirmed version, in satoshis', () => a('unconfirmedFee'));
+    r.gauge('ots_anchor_unconfirmed_fee_rate_sat_per_vb', 'Fee rate of the newest unconfirmed version', () => a('unconfirmedSatPerVb'));
+    r.gauge('ots_anchor_txs_waiting_for_confirmations', 'Mined transactions waiting for the confirmation depth', () => a('txsWaitingForConfirmation'));
+    r.gauge('ots_anchor_confirmations_required', 'Confirmation depth before a proof is complete', () => a('confirmations'));
+    r.gauge('ots_anchor_wallet_empty', '1 while the wallet has nothing to spend', () => a('walletEmpty'));
+    r.gauge('ots_anchor_fee_cap_reached', '1 while the fee policy\'s cap blocks a replacement', () => a('feeCapReached'));
+    r.gauge('ots_anchor_wallet_balance_sats', 'Wallet balance in satoshis', () => a('walletBalanceSats'));
+    r.gauge('ots_anchor_rpc_errors_total', 'Failed calls to the Bitcoin node since start', () => a('rpcErrors'));
+  }
   const requests: Counter = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status');
   const latency: Histogram = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS);
   return {
