@@ -42,3 +42,8 @@ export { JournalHashes } from './journal-hashes.js';
 export { CalendarMirror, type CalendarMirrorOptions } from './calendar-mirror.js';
 export { LocalMirrors, mirrorDirName, type LocalMirrorsOptions, type SyncResult } from './local-mirrors.js';
 export { upgradeTimestamp, type LocalAnswer, type UpgradeReport } from './upgrade.js';
+export { BACKUP_CHUNK_COMMITMENTS, MAX_BACKUP_VALUE, BackupFormatError, encodeBackupChunk, decodeBackupChunk, encodeNodeValue, decodeNodeValue, type BackupNode } from './backup-format.js';
+export { ProofGraph, ProofGraphError, MAX_PROOF_NODES } from './proof-graph.js';
+export { IndexBackupChunks, type BackupChunkSource } from './backup-chunks.js';
+export { BackupStore } from './backup-store.js';
+export { BackupMirror, verifyBackupChunk, type BackupMirrorOptions, type BackupMirrorStats, type VerifiedChunk } from './backup-mirror.js';

@@ -1,0 +1,308 @@
+/** @module `ots-calendar mirror`: follows a calendar (journal API, or the reference's backup chunks), verifies what it stores, and serves the same proofs. */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain } from '../bitcoin/index.js';
+import type { Answer } from '../calendar/calendar.js';
+import { createApp } from '../http/app.js';
+import { journalRoutes } from '../http/journal-routes.js';
+import { backupRoutes } from '../http/backup-routes.js';
+import { createNodeServer } from '../http/node-server.js';
+import type { StatusInfo } from '../http/status-page.js';
+import type { HttpRequest, HttpResponse } from '../http/types.js';
+import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
+import { BackupMirror } from '../mirror/backup-mirror.js';
+import { IndexBackupChunks } from '../mirror/backup-chunks.js';
+import { mirrorMetrics } from '../mirror/metrics.js';
+import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
+import { createLogger, type Level, type Logger } from './log.js';
+import { OPTIONS } from './options.js';
+import { installSignalHandlers } from './signals.js';
+import { progressReporter } from './progress.js';
+import { createNotifier } from './systemd-notify.js';
+import { VERSION } from './version.js';
+
+export const MIRROR_SUMMARY = 'Mirror a calendar: follow its journal (or a reference calendar\'s backup chunks), verify it, serve its proofs.';
+
+export interface RunningMirror {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** What the command needs from either way of following. */
+interface MirrorRole {
+  protocol: 'journal' | 'backup';
+  answer(c: Uint8Array): Answer;
+  commitments(): number;
+  pendingCommitments(): number | undefined;
+  records(): number;
+  upstreamRecords(): number | undefined;
+  lagSeconds(): number | undefined;
+  state(): string;
+  failure(): { code: string; message: string } | undefined;
+  stats(): { recordsAppended: number; attestationsChecked: number; retries: number };
+  routes: ReadonlyArray<(req: HttpRequest) => Promise<HttpResponse> | undefined>;
+  start(): void;
+  /** Stops following and releases files. */
+  close(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A node to check attestations with, when --rpc-url or --rpc-cookie is given; its chain is checked when reachable. */
+async function attestationChecker(config: Config, log: Logger): Promise<AttestationChecker | undefined> {
+  const url = config['rpc-url'] === undefined ? undefined : String(config['rpc-url']);
+  const cookie = config['rpc-cookie'] === undefined ? undefined : String(config['rpc-cookie']);
+  if (url === undefined && cookie === undefined) {
+    log.warn('no --rpc-url: attestations are not checked against a node, only the proofs\' structure');
+    return undefined;
+  }
+  const chain = getChain(String(config['chain']));
+  const rpc = new BitcoinRpc({ url: url ?? `http://127.0.0.1:${chain.rpcPort}`, retries: 2, ...(cookie ? { cookieFile: cookie } : {}) });
+  try {
+    await checkGenesis(rpc, chain);
+  } catch (err) {
+    if (err instanceof ChainMismatchError) throw err;
+    log.warn('node not reachable at start; attestations wait for it', { node: rpc.endpoint, err });
+  }
+  log.info('attestations are checked against a node', { node: rpc.endpoint, chain: chain.name, attestation: chain.attestation });
+  return new AttestationChecker(nodeHeaderSource(rpc), chain.attestation);
+}
+
+/** Asks the upstream for its head until it answers (a new mirror needs its segment size); protocol errors are final. */
+async function waitForUpstream(upstream: string, log: Logger): Promise<number> {
+  const client = new JournalClient(upstream, { userAgent: `ots-calendar-mirror/${VERSION}` });
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return (await client.head()).segmentRecords;
+    } catch (err) {
+      if (!(err instanceof UpstreamUnavailableError)) throw err;
+      log.warn('upstream not reachable; a new mirror needs it once to start', { upstream, error: err.message, retryMs: delay });
+      await sleep(delay);
+    }
+  }
+}
+
+async function journalRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
+  const attestations = await attestationChecker(config, log);
+  const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log.log(level, msg, fields);
+  const progress = progressReporter(log, 'catching up with the upstream');
+  let catchingUp = true;
+  const open = (seg: number | undefined): Promise<CalendarMirror> =>
+    CalendarMirror.open({
+      dir: dataDir,
+      upstream,
+      userAgent: `ots-calendar-mirror/${VERSION}`,
+      log: logFn,
+      waitMs: Number(config['poll-wait-ms']),
+      onIndexProgress: progressReporter(log, 'indexing the mirrored journal'),
+      onProgress: (p) => {
+        if (!catchingUp) return;
+        progress(p.localSize, p.upstreamSize);
+        if (p.localSize >= p.upstreamSize) {
+          catchingUp = false;
+          log.info('caught up with the upstream', { records: p.localSize });
+        }
+      },
+      ...(attestations ? { attestations } : {}),
+      ...(seg === undefined ? {} : { segmentRecords: seg }),
+    });
+  let mirror: CalendarMirror;
+  try {
+    // a new mirror asks the upstream for its segment size; an existing one opens offline
+    mirror = await open(undefined);
+  } catch (err) {
+    if (!(err instanceof UpstreamUnavailableError)) throw err;
+    mirror = await open(await waitForUpstream(upstream, log));
+  }
+  log.info('mirrored journal open', { records: mirror.journal.head().size, commitments: mirror.index.commitCount, anchors: mirror.index.anchors.size });
+  const journalApi = journalRoutes(mirror.journal);
+  const backupApi = backupRoutes(new IndexBackupChunks(mirror.index));
+  const f = mirror.follower;
+  return {
+    protocol: 'journal',
+    answer: (c) => mirror.answer(c),
+    commitments: () => mirror.index.commitCount,
+    pendingCommitments: () => mirror.index.commitCount - mirror.index.anchors.coveredCount(),
+    records: () => mirror.journal.head().size,
+    upstreamRecords: () => (f.upstreamSize < 0 ? undefined : f.upstreamSize),
+    lagSeconds: () => f.lagSeconds(),
+    state: () => f.state,
+    failure: () => (f.failure ? { code: f.failure.code, message: f.failure.message } : undefined),
+    stats: () => f.stats,
+    routes: [(req) => journalApi.route(req), (req) => backupApi.route(req)],
+    start: () => f.start(),
+    close: async () => {
+      journalApi.close();
+      await mirror.close();
+    },
+  };
+}
+
+async function backupRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
+  const attestations = await attestationChecker(config, log);
+  const mirror = await BackupMirror.open({
+    dir: dataDir,
+    upstream,
+    userAgent: `ots-calendar-mirror/${VERSION}`,
+    pollMs: Number(config['backup-poll-seconds']) * 1000,
+    log: (level, msg, fields) => log.log(level, msg, fields),
+    ...(attestations ? { attestations } : {}),
+  });
+  log.info('backup store open', { chunks: mirror.store.chunks, commitments: mirror.store.commitments });
+  const routes = backupRoutes(mirror.store);
+  return {
+    protocol: 'backup',
+    answer: (c) => mirror.answer(c),
+    commitments: () => mirror.store.commitments,
+    pendingCommitments: () => undefined,
+    records: () => mirror.store.chunks,
+    upstreamRecords: () => undefined,
+    lagSeconds: () => mirror.lagSeconds(),
+    state: () => mirror.state,
+    failure: () => (mirror.failure ? { code: mirror.failure.code, message: mirror.failure.message } : undefined),
+    stats: () => mirror.stats,
+    routes: [(req) => routes.route(req)],
+    start: () => mirror.start(),
+    close: () => mirror.close(),
+  };
+}
+
+export async function startMirror(config: Config, log: Logger): Promise<RunningMirror> {
+  if (config['upstream'] === undefined) throw new ConfigError(['"upstream" is required: the URL of the calendar to follow (--upstream URL)']);
+  const upstream = String(config['upstream']).replace(/\/+$/, '');
+  const host = String(config['host']);
+  const port = Number(config['port']);
+  const dataDir = String(config['data-dir']);
+  mkdirSync(dataDir, { recursive: true });
+  const backup = config['backup-protocol'] === true;
+  log.info('starting mirror', { upstream, protocol: backup ? 'backup' : 'journal', dataDir });
+  const role = backup ? await backupRole(config, log, upstream, dataDir) : await journalRole(config, log, upstream, dataDir);
+
+  const metrics = mirrorMetrics({
+    lagSeconds: () => role.lagSeconds(),
+    records: () => role.records(),
+    upstreamRecords: () => role.upstreamRecords(),
+    commitments: () => role.commitments(),
+    following: () => role.failure() === undefined,
+    failureCode: () => role.failure()?.code,
+    recordsAppended: () => role.stats().recordsAppended,
+    attestationsChecked: () => role.stats().attestationsChecked,
+    retries: () => role.stats().retries,
+  });
+  let stoppingNow = false;
+  const notReady = (): string[] => {
+    const problems: string[] = [];
+    if (stoppingNow) problems.push('shutting down');
+    const failure = role.failure();
+    if (failure) problems.push(`following stopped: ${failure.code}`);
+    else if (role.state() === 'catching-up' || role.state() === 'idle') problems.push('catching up with the upstream');
+    return problems;
+  };
+  const startedAt = new Date();
+  const publicUri = config['uri'] === undefined ? undefined : String(config['uri']);
+  let url = '';
+  const status = (): StatusInfo & { mirror: Record<string, string | number | boolean | null> } => {
+    const failure = role.failure();
+    const lag = role.lagSeconds();
+    return {
+      software: 'ots-calendar',
+      version: VERSION,
+      role: 'mirror',
+      uri: publicUri ?? url,
+      ...(config['operator'] ? { operator: String(config['operator']) } : {}),
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      commitments: role.commitments(),
+      ...(role.pendingCommitments() === undefined ? {} : { pendingCommitments: role.pendingCommitments() as number }),
+      digests: 0,
+      ticks: 0,
+      tickMs: 0,
+      lastTickAt: null,
+      queued: 0,
+      upstreams: [upstream],
+      ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
+      mirror: {
+        protocol: role.protocol,
+        state: role.state(),
+        following: failure === undefined,
+        records: role.records(),
+        upstreamRecords: role.upstreamRecords() ?? null,
+        attestationsChecked: role.stats().attestationsChecked,
+        failureCode: failure?.code ?? null,
+        failure: failure?.message ?? null,
+      },
+    };
+  };
+  const app = createApp({
+    answer: (c) => role.answer(c),
+    status,
+    onError: (err) => log.error('request failed', { err }),
+    metrics: () => metrics.registry.render(),
+    notReady,
+    pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
+    extraRoutes: role.routes,
+  });
+  const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
+  const server = createNodeServer(app, {
+    onAccess: access
+      ? (req, res, ms) => {
+          metrics.onRequest(req, res, ms);
+          access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 });
+        }
+      : metrics.onRequest,
+    headersTimeoutMs: Number(config['headers-timeout-ms']),
+    keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await role.close();
+    throw err;
+  }
+  const addr = server.address() as AddressInfo;
+  url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  role.start();
+  log.info('mirror listening', { url, upstream, protocol: role.protocol });
+  const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
+  notifier.ready(`serving ${url}; mirroring ${upstream}`);
+  notifier.startWatchdog(() => !stoppingNow);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info('stopping the mirror');
+      stoppingNow = true;
+      notifier.stopping();
+      notifier.close();
+      server.close();
+      server.closeIdleConnections();
+      await role.close();
+      server.closeAllConnections();
+      log.info('stopped cleanly', { records: role.records() });
+    })());
+  return { url, stop };
+}
+
+/** `ots-calendar mirror [options]`: help, configuration, logging, then runs until SIGTERM/SIGINT. Returns the exit code. */
+export async function runMirror(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText(OPTIONS, 'mirror', MIRROR_SUMMARY));
+    return 0;
+  }
+  const { config } = resolveConfig(OPTIONS, 'mirror', argv);
+  const log = createLogger({
+    level: (config['log-level'] as Level | undefined) ?? 'info',
+    format: (config['log-format'] as 'auto' | 'json' | 'text' | undefined) ?? 'auto',
+    ...(typeof config['log-file'] === 'string' ? { file: config['log-file'] } : {}),
+  });
+  const running = await startMirror(config, log);
+  return installSignalHandlers({ log, stop: running.stop, timeoutMs: Number(config['shutdown-timeout-ms']) });
+}
