@@ -30,6 +30,11 @@ export interface TxRef {
   ranges: CommitRange[];
 }
 
+/** The reference part of a version (what a closed cycle keeps). */
+export function txRefOf(v: TxRef): TxRef {
+  return { txid: v.txid, tip: v.tip, ranges: v.ranges };
+}
+
 /** One version of the cycle's transaction: all that is needed to broadcast it again and to replace it. */
 export interface TxVersion extends TxRef {
   /** Signed, with witness. */
@@ -51,7 +56,10 @@ export interface Cycle {
 
 /** A transaction of a closed cycle not yet anchored: mined and waiting for depth, or (mined null) back in the mempool after a reorg. */
 export interface WaitingTx {
-  /** Every version of its cycle: after a reorg any of them may be the one mined. */
+  /**
+   * While mined, every version of its cycle (a reorg may bring another one into a block); once its
+   * block left the chain, only the version that was mined, the one the node put back in its mempool.
+   */
   versions: TxRef[];
   mined: { txid: string; block: BlockRef } | null;
 }

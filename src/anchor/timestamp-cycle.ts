@@ -169,7 +169,12 @@ export class TimestampCycle {
       const signed = await signWithWallet(this.#d.rpc, built.tx);
       const version: TxVersion = { txid: signed.txid, tip: content.tip, ranges: content.ranges, raw: signed.raw, fee, vsize, sentAtBlock: content.block.hash, sentAt: this.#d.now() };
       cycle.versions.push(version);
-      this.#d.persist(cycle);
+      try {
+        this.#d.persist(cycle);
+      } catch (err) {
+        cycle.versions.pop(); // not recorded, so never sent
+        throw err;
+      }
       try {
         // Core's own cap is replaced by twice ours: ours is enforced above, on the estimated size.
         await this.#d.rpc.sendRawTransaction(signed.raw, 2 * this.#d.fees.maxRate);

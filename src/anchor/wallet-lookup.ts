@@ -31,3 +31,18 @@ export async function findMined(rpc: LookupRpc, versions: readonly TxRef[]): Pro
   }
   return null;
 }
+
+/**
+ * Broadcasts wallet transaction `txid` again from the wallet's copy. True when the node took it (or has
+ * it in a block already); false when it refuses it (conflicted, input gone) or the wallet lacks it.
+ * Right after a node restart its mempool may still be loading: this tells "not there yet" from "gone".
+ */
+export async function rebroadcast(rpc: LookupRpc & Pick<BitcoinRpc, 'sendRawTransaction'>, txid: string): Promise<boolean> {
+  try {
+    await rpc.sendRawTransaction((await rpc.getTransaction(txid)).raw);
+    return true;
+  } catch (err) {
+    if (!(err instanceof RpcError)) throw err;
+    return err.rpcCode === RPC_CODE.VERIFY_ALREADY_IN_CHAIN;
+  }
+}

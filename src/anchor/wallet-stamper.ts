@@ -32,11 +32,11 @@ import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.j
 import { StateWriteError, WalletSigningError } from './errors.js';
 import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
-import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx } from './stamper-state.js';
+import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx, txRefOf } from './stamper-state.js';
 import { type AnchoringStatus, pendingView, stamperStatus } from './stamper-status.js';
 import { TimestampCycle, type VersionContent } from './timestamp-cycle.js';
 import { reportOutcome } from './cycle-report.js';
-import { anyInMempool, findMined } from './wallet-lookup.js';
+import { anyInMempool, findMined, rebroadcast } from './wallet-lookup.js';
 
 /** Blocks visited per poll at most, so a long catch-up still lets stop() in between polls. */
 const MAX_BLOCKS_PER_POLL = 200;
@@ -57,10 +57,6 @@ export interface WalletStamperOptions {
   now?: () => number;
   /** U[0, 1) for the interval jitter; injectable for tests. */
   random?: () => number;
-}
-
-function refOf(v: TxRef): TxRef {
-  return { txid: v.txid, tip: v.tip, ranges: v.ranges };
 }
 
 export class WalletStamper {
@@ -252,7 +248,7 @@ export class WalletStamper {
     const cycle = this.#state.cycle;
     const mined = cycle?.versions.find((v) => ids.has(v.txid));
     if (cycle !== null && mined !== undefined) {
-      this.#state.waiting.push({ versions: cycle.versions.map(refOf), mined: { txid: mined.txid, block } });
+      this.#state.waiting.push({ versions: cycle.versions.map(txRefOf), mined: { txid: mined.txid, block } });
       this.#state.cycle = null;
       this.#state.nextCycleAt = this.#now() + Math.round(this.#s.minTxIntervalMs * (1 + 0.5 * this.#random()));
       this.conditions.clear('fee-cap');
@@ -270,8 +266,11 @@ export class WalletStamper {
   async #onDisconnect(block: BlockRef, parent: BlockRef): Promise<void> {
     this.#log.warn('block left the best chain', { height: block.height, block: block.hash });
     for (const w of this.#state.waiting) {
-      if (w.mined === null || w.mined.block.height <= parent.height) continue;
-      this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: w.mined.txid, height: w.mined.block.height });
+      const m = w.mined;
+      if (m === null || m.block.height <= parent.height) continue;
+      this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
+      // Only the version that was mined is back in the mempool; the others stay conflicted by it.
+      w.versions = w.versions.filter((v) => v.txid === m.txid);
       w.mined = null;
     }
     for (const a of this.#state.anchored.filter((x) => x.block.height > parent.height)) await this.#revoke(a);
@@ -311,12 +310,12 @@ export class WalletStamper {
     for (const w of [...this.#state.waiting]) {
       if (w.mined !== null || (await anyInMempool(this.#rpc, w.versions))) continue;
       const mined = await findMined(this.#rpc, w.versions);
-      if (mined !== null) {
-        w.mined = mined;
-      } else {
+      const tx = w.versions[0] as TxRef;
+      if (mined !== null) w.mined = mined;
+      else if (await rebroadcast(this.#rpc, tx.txid)) continue;
+      else {
         this.#state.waiting = this.#state.waiting.filter((x) => x !== w);
-        const newest = w.versions.at(-1) as TxRef;
-        this.#log.warn('transaction dropped after a reorg; its commitments go into the next transaction', { txid: newest.txid, commitments: countOf(newest.ranges) });
+        this.#log.warn('transaction dropped after a reorg; its commitments go into the next transaction', { txid: tx.txid, commitments: countOf(tx.ranges) });
       }
       this.#save();
     }
@@ -374,8 +373,9 @@ export class WalletStamper {
       }
       if (r.kind === 'rebroadcast') this.#log.info('timestamp transaction broadcast again', { txid: cycle.versions.at(-1)?.txid });
       const latest = cycle.versions.at(-1) as TxVersion;
-      const newBlock = latest.sentAtBlock !== tip.hash && this.#replaceTriedAt !== tip.hash;
-      if (!newBlock && r.kind !== 'bump') return;
+      // At most one attempt per block, a dropped version's included: a refusal is not retried every poll.
+      const due = r.kind === 'bump' || latest.sentAtBlock !== tip.hash;
+      if (!due || this.#replaceTriedAt === tip.hash) return;
       this.#replaceTriedAt = tip.hash;
       const content = this.#content(tip);
       if (content !== undefined) reportOutcome(await this.#cycle.replace(cycle, content), latest, this.conditions, this.#log);
