@@ -4,6 +4,7 @@ import type { Calendar } from '../../src/calendar/calendar.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, linesWith, mineFresh, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof, type CalendarFixture } from './harness.js';
 import type { RegtestNode } from '../../src/bitcoin/index.js';
+import { StateStore } from '../../src/anchor/index.js';
 
 const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
@@ -129,6 +130,37 @@ describe('reorgs', () => {
     expect(again?.block.hash).not.toBe(b1);
     expect(cal.index.anchors.size).toBe(2);
     expect(await opReturnTxids(wallet)).toEqual([txid]);
+    await cal.close();
+  });
+
+  it('a reorg the chain follower never saw (state restored past it): the anchored-block check revokes, the wallet finds the tx re-mined, anchored again', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const a = openStamper({ cal, rpc: wallet, log: captureLog().log, settings: testSettings({ confirmations: 1 }) });
+    const cs = await commit(cal, 3);
+    await a.poll();
+    const [b1] = await h.node.mine(1);
+    await a.poll();
+    const seq = a.state.anchored[0]?.seq;
+    if (seq === undefined) throw new Error('not anchored');
+    await a.stop();
+
+    await wallet.invalidateBlock(b1 as string);
+    const [b1b, tipHash] = await mineFresh(h.node, 2); // the new branch re-mines our tx in b1b
+    const store = new StateStore(cal.dataDir.stateDir);
+    const state = store.load('regtest');
+    store.save({ ...state, lastBlock: { height: (await wallet.getBlockCount()), hash: tipHash as string } });
+
+    const { log, lines } = captureLog();
+    const b = openStamper({ cal, rpc: wallet, log, settings: testSettings({ confirmations: 1 }) });
+    await b.poll();
+    expect(cal.index.anchors.get(seq)?.revoked).toBe(true);
+    expect(linesWith(lines, 'anchor revoked by a deep reorg')).toHaveLength(1);
+    expect(b.state.anchored).toHaveLength(1);
+    expect(b.state.anchored[0]?.block.hash).toBe(b1b);
+    const heights = await expectAnchored(h.node, cal, cs);
+    expect(await h.node.rpc.getBlockHash(heights[0] as number)).toBe(b1b);
+    expect(await opReturnTxids(wallet)).toHaveLength(1);
     await cal.close();
   });
 });

@@ -1,7 +1,8 @@
 // Restarts at every phase on a real litecoind -regtest: a new stamper instance on the same state directory loses nothing and never pays a second time for commitments already in a mined transaction.
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BitcoinRpc, RpcUnavailableError } from '../../src/bitcoin/index.js';
-import type { AnchorLedger } from '../../src/anchor/index.js';
+import { type AnchorLedger, StateStore } from '../../src/anchor/index.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, mineEmpty, openCalendar, openStamper, opReturnTxids, verifyProof, type CalendarFixture } from './harness.js';
 import type { RegtestNode } from '../../src/bitcoin/index.js';
@@ -169,6 +170,31 @@ describe('restarts', () => {
     expect(b.state.anchored[0]?.seq).toBe([...cal.index.anchors.all()][0]?.seq);
     expect(cal.index.anchors.size).toBe(1);
     await expectAnchored(h.node, cal, cs);
+    await cal.close();
+  });
+
+  it('state that cannot be written: nothing is broadcast until it can', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const { log, lines } = captureLog();
+    const stamper = openStamper({ cal, rpc: wallet, log });
+    await stamper.poll(); // first contact recorded
+    const blocker = `${new StateStore(cal.dataDir.stateDir).path}.tmp-${process.pid}`;
+    mkdirSync(blocker); // the temporary file of the durable write cannot be created
+    await commit(cal, 2);
+    await stamper.poll();
+    await stamper.poll();
+    expect(stamper.state.cycle).toBeNull();
+    expect(await opReturnTxids(wallet)).toEqual([]);
+    expect(await wallet.getRawMempool()).toEqual([]);
+    expect(stamper.status()).toMatchObject({ problems: 'state-write' });
+    expect(lines.filter((l) => l.condition === 'state-write')).toHaveLength(1);
+    rmdirSync(blocker);
+    await stamper.poll();
+    const sent = stamper.state.cycle?.versions[0]?.txid;
+    expect(sent).toBeDefined();
+    expect(await opReturnTxids(wallet)).toEqual([sent]);
+    expect(openStamper({ cal, rpc: wallet, log }).state.cycle?.versions[0]?.txid).toBe(sent);
     await cal.close();
   });
 });
