@@ -30,8 +30,6 @@ export interface StamperSettings {
   /** `estimatesmartfee` target of a first version. */
   feeTargetBlocks: number;
   maxCommitmentsPerTx: number;
-  /** Base of transaction links in the status (`<explorer>/tx/<txid>`). */
-  explorerUrl?: string;
 }
 
 export interface AnchorSettings extends StamperSettings {
@@ -68,7 +66,6 @@ export function anchorSettings(config: Config): AnchorSettings | undefined {
   const problems = checkAnchorConfig(config);
   if (problems.length > 0) throw new AnchorConfigError(problems);
   const chain = getChain(chainName);
-  const explorerUrl = str(config, 'explorer-url');
   const rpcCookie = str(config, 'rpc-cookie');
   const rpcWallet = str(config, 'rpc-wallet');
   return {
@@ -76,7 +73,6 @@ export function anchorSettings(config: Config): AnchorSettings | undefined {
     rpcUrl: str(config, 'rpc-url') ?? defaultRpcUrl(chain),
     ...(rpcCookie === undefined ? {} : { rpcCookie }),
     ...(rpcWallet === undefined ? {} : { rpcWallet }),
-    ...(explorerUrl === undefined ? {} : { explorerUrl: explorerUrl.replace(/\/+$/, '') }),
     confirmations: num(config, 'confirmations', ANCHOR_DEFAULTS.confirmations),
     minTxIntervalMs: num(config, 'min-tx-interval', ANCHOR_DEFAULTS.minTxIntervalSeconds) * 1000,
     feeTargetBlocks: num(config, 'fee-target-blocks', ANCHOR_DEFAULTS.feeTargetBlocks),

@@ -8,7 +8,11 @@ import type { PendingView } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
 import type { StamperState, TxRef } from './stamper-state.js';
 
-/** Flat, JSON-ready; never carries a credential (the node is shown by its endpoint). */
+/**
+ * Flat, JSON-ready; never carries a credential (the node is shown by its endpoint). Key endings follow
+ * the status page's conventions: `…Txid` and `…BlockHash` get explorer links, `…At` is a time,
+ * `…Sats` / `…SatPerVb` carry units.
+ */
 export type AnchoringStatus = Record<string, string | number | boolean | null>;
 
 export interface StatusInputs {
@@ -18,6 +22,10 @@ export interface StatusInputs {
   settings: StamperSettings;
   conditions: Conditions;
   pendingCount: number;
+  /** Confirmed spendable wallet balance at the last block, sats; undefined before the first look. */
+  balance: number | undefined;
+  /** Polls that failed on a node call since start. */
+  rpcErrors: number;
   /** Unix ms. */
   now: number;
 }
@@ -34,9 +42,9 @@ export function stamperStatus(i: StatusInputs): AnchoringStatus {
     wallet: i.rpc.wallet ?? null,
     nodeReachable: s.lastBlock !== null && !i.conditions.has('node-unavailable'),
     blockHeight: s.lastBlock?.height ?? null,
-    bestBlock: s.lastBlock?.hash ?? null,
+    lastBlockHash: s.lastBlock?.hash ?? null,
     pendingCommitments: i.pendingCount,
-    unconfirmedTx: latest?.txid ?? null,
+    unconfirmedTxid: latest?.txid ?? null,
     unconfirmedVersions: s.cycle?.versions.length ?? 0,
     unconfirmedFee: latest?.fee ?? null,
     unconfirmedSatPerVb: latest === undefined ? null : Math.round((latest.fee / latest.vsize) * 100) / 100,
@@ -46,14 +54,15 @@ export function stamperStatus(i: StatusInputs): AnchoringStatus {
     txsBackInMempool: s.waiting.filter((w) => w.mined === null).length,
     confirmations: i.settings.confirmations,
     anchorsWatched: s.anchored.length,
-    lastAnchorTx: lastAnchor?.txid ?? null,
+    lastAnchorTxid: lastAnchor?.txid ?? null,
     lastAnchorHeight: lastAnchor?.block.height ?? null,
     nextTxAt: s.cycle === null && s.nextCycleAt > i.now ? new Date(s.nextCycleAt).toISOString() : null,
+    walletBalanceSats: i.balance ?? null,
     walletEmpty: i.conditions.has('wallet-empty'),
     feeCapReached: i.conditions.has('fee-cap'),
     problems: problems.length === 0 ? null : problems.map((p) => p.code).join(','),
     problem: problems[0]?.message ?? null,
-    explorerTx: latest !== undefined && i.settings.explorerUrl !== undefined ? `${i.settings.explorerUrl}/tx/${latest.txid}` : null,
+    rpcErrors: i.rpcErrors,
   };
 }
 

@@ -80,6 +80,8 @@ export class WalletStamper {
   #replaceTriedAt: string | undefined;
   #startFailed: { block: string; at: number } | undefined;
   #pendingCount = 0;
+  #balance: { block: string; sats: number } | undefined;
+  #rpcErrors = 0;
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -168,7 +170,10 @@ export class WalletStamper {
   }
 
   status(): AnchoringStatus {
-    return stamperStatus({ state: this.#state, chain: this.#chain, rpc: this.#rpc, settings: this.#s, conditions: this.conditions, pendingCount: this.#pendingCount, now: this.#now() });
+    return stamperStatus({
+      ...{ state: this.#state, chain: this.#chain, rpc: this.#rpc, settings: this.#s, conditions: this.conditions },
+      ...{ pendingCount: this.#pendingCount, balance: this.#balance?.sats, rpcErrors: this.#rpcErrors, now: this.#now() },
+    });
   }
 
   async #pollSafely(): Promise<void> {
@@ -190,6 +195,7 @@ export class WalletStamper {
     const caughtUp = await this.#follow();
     const tip = this.#state.lastBlock;
     if (tip === null) return;
+    if (this.#balance?.block !== tip.hash) this.#balance = { block: tip.hash, sats: (await this.#rpc.getBalances()).trusted };
     await this.#watchAnchors(tip);
     await this.#checkBackInMempool();
     await this.#confirm(tip);
@@ -199,6 +205,7 @@ export class WalletStamper {
   async #noteFailure(err: unknown): Promise<void> {
     const c = this.conditions;
     const msg = err instanceof Error ? err.message : String(err);
+    if (err instanceof RpcFailure) this.#rpcErrors++;
     if (err instanceof RpcUnavailableError) c.raise('node-unavailable', 'warn', `node ${this.#rpc.endpoint} unavailable (${err.reason}); anchoring resumes when it answers, intake continues`);
     else if (err instanceof RpcWarmupError) c.raise('node-warmup', 'info', `node ${this.#rpc.endpoint} is starting up`);
     else if (err instanceof RpcAuthError) c.raise('node-auth', 'error', msg);

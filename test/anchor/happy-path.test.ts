@@ -70,7 +70,7 @@ describe('wallet stamper, happy path', () => {
       if (answer.kind !== 'complete') throw new Error(`commitment not complete: ${answer.kind}`);
       expect(await verifyProof(h.node, c, answer.proof)).toEqual({ kind: 'bitcoin', height: minedHeight });
     }
-    expect(stamper.status()).toMatchObject({ pendingCommitments: 0, anchorsWatched: 1, unconfirmedTx: null, lastAnchorTx: v2.txid, problems: null });
+    expect(stamper.status()).toMatchObject({ pendingCommitments: 0, anchorsWatched: 1, unconfirmedTxid: null, lastAnchorTxid: v2.txid, problems: null });
     expect((await opReturnTxids(wallet)).sort()).toEqual([v1.txid, v2.txid].sort());
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
     await cal.close();

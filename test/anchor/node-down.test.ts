@@ -30,7 +30,7 @@ describe('node going away', () => {
     await h.node.stop();
     for (let i = 0; i < 4; i++) await expect(stamper.poll()).resolves.toBeUndefined();
     expect(linesWith(lines, 'unavailable')).toHaveLength(1);
-    expect(stamper.status()).toMatchObject({ nodeReachable: false, problems: 'node-unavailable', unconfirmedTx: v1.txid });
+    expect(stamper.status()).toMatchObject({ nodeReachable: false, problems: 'node-unavailable', unconfirmedTxid: v1.txid });
     const during = await commit(cal, 2);
     expect(reasonOf(cal.calendar, during[0])).toBe('Pending confirmation in Bitcoin blockchain; node unreachable, retrying');
     expect(reasonOf(cal.calendar, before[0])).toBe(`Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${v1.txid}`);

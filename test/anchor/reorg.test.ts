@@ -47,7 +47,7 @@ describe('reorgs', () => {
     await wallet.invalidateBlock(b1 as string);
     await stamper.poll();
     expect(stamper.state.waiting[0]?.mined).toBeNull();
-    expect(stamper.status()).toMatchObject({ txsBackInMempool: 1, txsWaitingForConfirmation: 0, unconfirmedTx: null });
+    expect(stamper.status()).toMatchObject({ txsBackInMempool: 1, txsWaitingForConfirmation: 0, unconfirmedTxid: null });
     expect(reasonOf(cal.calendar, cs[3])).toBe(`Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${txid}`);
     expect(await wallet.getMempoolEntry(txid)).not.toBeNull();
 

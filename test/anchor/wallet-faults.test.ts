@@ -27,7 +27,7 @@ describe('wallet faults', () => {
     await stamper.poll();
     expect(stamper.state.cycle).toBeNull();
     expect(linesWith(lines, 'the wallet cannot pay')).toHaveLength(1);
-    expect(stamper.status()).toMatchObject({ walletEmpty: true, problems: 'wallet-empty', unconfirmedTx: null, pendingCommitments: 2 });
+    expect(stamper.status()).toMatchObject({ walletEmpty: true, problems: 'wallet-empty', unconfirmedTxid: null, pendingCommitments: 2 });
     expect(reasonOf(cal.calendar, early[0])).toBe('Pending confirmation in Bitcoin blockchain; stamping paused, the wallet has no spendable funds');
 
     const late = await commit(cal, 1); // intake goes on
@@ -125,7 +125,7 @@ describe('wallet faults', () => {
     expect(stamper.state.cycle?.versions.map((v) => v.txid)).toEqual([v1.txid]);
     expect(await wallet.getMempoolEntry(v1.txid)).not.toBeNull();
     expect(await wallet.getMempoolEntry(childTxid)).not.toBeNull();
-    expect(stamper.status()).toMatchObject({ problems: 'tx-rejected', unconfirmedTx: v1.txid });
+    expect(stamper.status()).toMatchObject({ problems: 'tx-rejected', unconfirmedTxid: v1.txid });
     const refused = linesWith(lines, 'the node refused a replacement');
     expect(refused).toHaveLength(1);
     expect(refused[0]?.msg).toContain('insufficient fee');
