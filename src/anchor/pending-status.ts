@@ -23,8 +23,11 @@ export interface PendingView {
   /** From the chain table: "Bitcoin" or "Litecoin". */
   chainWord: string;
   confirmations: number;
-  /** The open cycle's newest version. `feeCapped`: it cannot be replaced any more. */
-  unconfirmed: { txid: string; ranges: readonly CommitRange[]; feeCapped: boolean } | undefined;
+  /**
+   * The open cycle's newest version. `feeCapped`: it cannot be replaced any more; `full`: it holds
+   * max-commitments-per-tx already, so later commitments wait for the next cycle.
+   */
+  unconfirmed: { txid: string; ranges: readonly CommitRange[]; feeCapped: boolean; full?: boolean } | undefined;
   /** Closed cycles not anchored yet; `depth` null: back in the mempool after a reorg. */
   waiting: ReadonlyArray<{ txid: string; ranges: readonly CommitRange[]; depth: number | null }>;
   paused: PauseReason | undefined;
@@ -63,7 +66,7 @@ function reasonText(view: PendingView, n: number, base: string): string {
   const u = view.unconfirmed;
   if (u !== undefined && within(u.ranges, n)) return `${base}; in unconfirmed transaction ${u.txid}${u.feeCapped ? '; fee cap reached' : ''}`;
   if (view.paused !== undefined) return `${base}; ${PAUSE_TEXT[view.paused]}`;
-  if (u !== undefined) return u.feeCapped ? `${base}; waiting for transaction ${u.txid} to confirm` : `${base}; joins transaction ${u.txid} at the next block`;
+  if (u !== undefined) return u.feeCapped || u.full === true ? `${base}; waiting for transaction ${u.txid} to confirm` : `${base}; joins transaction ${u.txid} at the next block`;
   if (view.nextTxInSeconds !== undefined && view.nextTxInSeconds > 0) return `${base}; next transaction in about ${Math.max(1, Math.ceil(view.nextTxInSeconds / 60))} min`;
   return base;
 }

@@ -97,4 +97,23 @@ describe('wallet stamper, happy path', () => {
     }
     await cal.close();
   });
+
+  it('max-commitments-per-tx: the oldest go first, the rest wait for the next cycle and are told so', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const stamper = openStamper({ cal, rpc: wallet, log: captureLog().log, settings: testSettings({ confirmations: 1, maxCommitmentsPerTx: 3 }) });
+    const cs = await commit(cal, 5);
+    await stamper.poll();
+    const v1 = stamper.state.cycle?.versions[0];
+    expect(v1?.ranges).toEqual([{ start: 0, end: 3 }]);
+    expect(reasonOf(cal.calendar.answer(cs[4] as Uint8Array))).toBe(`Pending confirmation in Bitcoin blockchain; waiting for transaction ${v1?.txid} to confirm`);
+    await mineEmpty(h.node);
+    await stamper.poll();
+    expect(stamper.state.cycle?.versions[1]?.ranges).toEqual([{ start: 0, end: 3 }]);
+    await h.node.mine(1);
+    await stamper.poll();
+    expect(stamper.state.cycle?.versions[0]?.ranges).toEqual([{ start: 3, end: 5 }]);
+    expect(cal.calendar.answer(cs[0] as Uint8Array).kind).toBe('complete');
+    await cal.close();
+  });
 });

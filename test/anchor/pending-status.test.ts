@@ -22,6 +22,7 @@ const variants: Array<[string, Partial<PendingView>, number, string]> = [
   ['in it, at the fee cap', { unconfirmed: { txid: TXID, ranges: [{ start: 0, end: 10 }], feeCapped: true } }, 5, `Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${TXID}; fee cap reached`],
   ['not yet in it', { unconfirmed: { txid: TXID, ranges: [{ start: 0, end: 10 }], feeCapped: false } }, 10, `Pending confirmation in Bitcoin blockchain; joins transaction ${TXID} at the next block`],
   ['not in it, at the fee cap', { unconfirmed: { txid: TXID, ranges: [{ start: 0, end: 10 }], feeCapped: true } }, 10, `Pending confirmation in Bitcoin blockchain; waiting for transaction ${TXID} to confirm`],
+  ['not in it, which is full', { unconfirmed: { txid: TXID, ranges: [{ start: 0, end: 10 }], feeCapped: false, full: true } }, 10, `Pending confirmation in Bitcoin blockchain; waiting for transaction ${TXID} to confirm`],
   ['empty wallet', { paused: 'wallet-empty' }, 5, 'Pending confirmation in Bitcoin blockchain; stamping paused, the wallet has no spendable funds'],
   ['fee cap before any transaction', { paused: 'fee-cap' }, 5, 'Pending confirmation in Bitcoin blockchain; stamping paused, fee cap reached'],
   ['node unreachable', { paused: 'node-unavailable' }, 5, 'Pending confirmation in Bitcoin blockchain; node unreachable, retrying'],
