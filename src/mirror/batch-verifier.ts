@@ -39,10 +39,6 @@ export function verifyBatch(batch: { first: number; count: number; bytes: Uint8A
   if (batch.first !== local.size) throw new SequenceError(`the mirror holds ${local.size} records, the upstream sent records from ${batch.first}`);
   const hasher = new HeadHasher(local.hash);
   const records: JournalRecord[] = [];
-  const anchors: VerifiedBatch['anchors'] = [];
-  /** commitments of this batch, by commit number − local.commitCount */
-  const fresh: Uint8Array[] = [];
-  const freshAnchors = new Set<number>();
   let at = 0;
   for (let seq = batch.first; at < batch.bytes.length; seq++) {
     let record: JournalRecord;
@@ -56,20 +52,27 @@ export function verifyBatch(batch: { first: number; count: number; bytes: Uint8A
     if (record.seq !== seq) throw new SequenceError(`record ${seq} of the batch carries seq ${record.seq}`);
     hasher.add(batch.bytes.subarray(at, at + length));
     at += length;
-    if (record.type === 'commit') fresh.push(record.commitment);
-    else if (record.type === 'anchor') {
-      anchors.push({ seq, anchor: record.anchor, timestamp: checkAnchor(seq, record.anchor, local, fresh) });
-      freshAnchors.add(seq);
-    } else {
-      const target = record.revocation.anchorSeq;
-      const named = target < local.size ? local.isAnchor(target) : freshAnchors.has(target);
-      if (!named) throw new RevocationError(seq, target);
-    }
     records.push(record);
   }
   if (records.length !== batch.count) throw new SequenceError(`the upstream said ${batch.count} records, the body holds ${records.length}`);
+  // the chain first: a rewritten record is reported as what it is, before any anchor it touches
   if (Buffer.compare(hasher.hash, batch.hashAfter) !== 0) {
     throw new HeadHashMismatchError(batch.first + batch.count, hex(hasher.hash), hex(batch.hashAfter));
+  }
+  const anchors: VerifiedBatch['anchors'] = [];
+  /** commitments of this batch, by commit number − local.commitCount */
+  const fresh: Uint8Array[] = [];
+  const freshAnchors = new Set<number>();
+  for (const record of records) {
+    if (record.type === 'commit') fresh.push(record.commitment);
+    else if (record.type === 'anchor') {
+      anchors.push({ seq: record.seq, anchor: record.anchor, timestamp: checkAnchor(record.seq, record.anchor, local, fresh) });
+      freshAnchors.add(record.seq);
+    } else {
+      const target = record.revocation.anchorSeq;
+      const named = target < local.size ? local.isAnchor(target) : freshAnchors.has(target);
+      if (!named) throw new RevocationError(record.seq, target);
+    }
   }
   return { records, anchors, hashAfter: new Uint8Array(hasher.hash) };
 }

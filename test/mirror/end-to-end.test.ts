@@ -1,0 +1,120 @@
+/**
+ * A real calendar process anchored on a real litecoind -regtest node, and a real mirror process that checks every
+ * anchor's attestation against the same node: pending and complete answers byte for byte the calendar's, the
+ * mirror serving on while the calendar is down, and its status, metrics and readiness saying so.
+ */
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { BITCOIN_TAG, Timestamp } from '../../src/ots/index.js';
+import { encodeRecord } from '../../src/journal/index.js';
+import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
+import { useRegtestNode } from '../fixtures/litecoind.js';
+import { startCalendarProcess, tempDir, type CalendarProcess } from '../fixtures/calendar-process.js';
+import { getTimestamp, mirrorStatus, startMirrorProcess, until } from './fixtures/mirror-process.js';
+
+const regtest = useRegtestNode();
+
+async function submit(url: string): Promise<Uint8Array> {
+  const digest = new Uint8Array(randomBytes(32));
+  const r = await fetch(`${url}/digest`, { method: 'POST', body: digest });
+  expect(r.status).toBe(200);
+  const [pending] = Timestamp.fromBytes(new Uint8Array(await r.arrayBuffer()), digest).allAttestations();
+  if (pending?.attestation.kind !== 'pending') throw new Error('no pending attestation in the answer');
+  return pending.msg;
+}
+
+async function sameAnswers(a: string, b: string, commitments: readonly Uint8Array[]): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const c of commitments) {
+    const [x, y] = await Promise.all([getTimestamp(a, c), getTimestamp(b, c)]);
+    expect(y.status).toBe(x.status);
+    expect(y.body.equals(x.body)).toBe(true);
+    expect(y.cacheControl).toBe(x.cacheControl);
+    statuses.push(x.status);
+  }
+  return statuses;
+}
+
+describe('mirror of an anchored calendar', () => {
+  it('answers as the calendar, pending and complete, and serves on while it is down', async () => {
+    const node = regtest.node;
+    const dataDir = tempDir('otsm-e2e-up-');
+    let cal: CalendarProcess = await startCalendarProcess({ dataDir, tickMs: 50 });
+    const port = cal.port;
+    const mirror = await startMirrorProcess({ upstream: cal.url, args: ['--rpc-url', node.rpcUrlWithCredentials, '--chain', 'regtest', '--poll-wait-ms', '2000'] });
+    try {
+      const commitments: Uint8Array[] = [];
+      for (let i = 0; i < 6; i++) commitments.push(await submit(cal.url));
+      await until(async () => (await mirrorStatus(mirror.url)).commitments === 6, 'the mirror holds the 6 commitments');
+      // both give the reference's pending reason, with the same caching
+      expect(await sameAnswers(cal.url, mirror.url, commitments)).toEqual([404, 404, 404, 404, 404, 404]);
+      expect((await getTimestamp(mirror.url, commitments[0] as Uint8Array)).body.toString()).toBe('Pending confirmation in Bitcoin blockchain');
+
+      // the calendar goes away: the mirror keeps answering
+      expect((await cal.stop()).code).toBe(0);
+      expect((await getTimestamp(mirror.url, commitments[3] as Uint8Array)).status).toBe(404);
+      expect((await fetch(`${mirror.url}/healthz`)).status).toBe(200);
+
+      // back with anchoring on the node: one transaction, one confirmation, one anchor record
+      cal = await startCalendarProcess({
+        dataDir,
+        port,
+        tickMs: 50,
+        args: ['--chain', 'regtest', '--rpc-url', node.rpcUrlWithCredentials, '--rpc-wallet', node.walletName, '--confirmations', '1', '--min-tx-interval', '0', '--poll-interval-ms', '100'],
+      });
+      await until(async () => (await fetch(`${cal.url}/tip`)).status === 200, 'the calendar sent its transaction', 20_000);
+      await node.mine(1);
+      await until(async () => (await getTimestamp(cal.url, commitments[5] as Uint8Array)).status === 200, 'the calendar anchored', 20_000);
+      await until(async () => (await getTimestamp(mirror.url, commitments[5] as Uint8Array)).status === 200, 'the mirror has the anchor', 20_000);
+      expect(await sameAnswers(cal.url, mirror.url, commitments)).toEqual([200, 200, 200, 200, 200, 200]);
+      const status = await mirrorStatus(mirror.url);
+      expect(status.role).toBe('mirror');
+      expect(status.upstreams).toEqual([cal.url]);
+      expect(status.mirror.following).toBe(true);
+      expect((status.mirror as unknown as { attestationsChecked: number }).attestationsChecked).toBeGreaterThanOrEqual(1);
+      const metrics = await (await fetch(`${mirror.url}/metrics`)).text();
+      expect(metrics).toMatch(/^ots_mirror_lag_seconds \d/m);
+      expect(metrics).toMatch(/^ots_mirror_attestations_checked_total [1-9]/m);
+      expect(metrics).toMatch(/^ots_mirror_verification_failures_total 0$/m);
+      expect((await fetch(`${mirror.url}/readyz`)).status).toBe(200);
+
+      // an upstream that moves the anchor's attestation to another block (checksums and hashes made to agree)
+      const proxy = await startDoctoringProxy(cal.url);
+      proxy.setDoctor(
+        (records) => {
+          const i = records.findIndex((r) => r.record.type === 'anchor');
+          const r = records[i];
+          if (r?.record.type !== 'anchor') return undefined;
+          const ts = Buffer.from(r.record.anchor.timestamp);
+          const at = ts.indexOf(Buffer.from(BITCOIN_TAG));
+          // tag, payload length 1, height as one varuint byte
+          expect(ts[at + 8]).toBe(1);
+          ts[at + 9] = (ts[at + 9] as number) - 1;
+          const forged = encodeRecord({ ...r.record, anchor: { ...r.record.anchor, timestamp: new Uint8Array(ts) } });
+          return records.map((x, k) => (k === i ? forged : x.raw));
+        },
+        { fixHashes: true },
+      );
+      const checked = await startMirrorProcess({ upstream: proxy.url, args: ['--rpc-url', node.rpcUrlWithCredentials, '--chain', 'regtest'] });
+      try {
+        const failed = await checked.waitFor((r) => r['code'] === 'mirror-attestation');
+        expect(String(failed['error'])).toMatch(/anchor record \d+: attestation does not verify: bitcoin block \d+: Digest does not match merkleroot/);
+        expect((await mirrorStatus(checked.url)).mirror.records).toBe(0);
+        expect((await getTimestamp(checked.url, commitments[0] as Uint8Array)).status).toBe(404);
+      } finally {
+        expect((await checked.stop()).code).toBe(0);
+        await proxy.close();
+      }
+
+      // gone again: complete proofs still served, and the lag shows it
+      expect((await cal.stop()).code).toBe(0);
+      await until(async () => ((await mirrorStatus(mirror.url)).lagSeconds ?? 0) >= 1, 'the lag grows while the calendar is down', 10_000);
+      const again = await getTimestamp(mirror.url, commitments[0] as Uint8Array);
+      expect(again.status).toBe(200);
+      expect(Timestamp.fromBytes(again.body, commitments[0] as Uint8Array).isComplete()).toBe(true);
+    } finally {
+      await cal.stop();
+      expect((await mirror.stop()).code).toBe(0);
+    }
+  });
+});
