@@ -1,5 +1,7 @@
 /** @module Problems the stamper is living with (node away, wallet empty, fee cap…): each logged once when it starts and once when it ends, never once per poll, and listed in the status. */
+import { ChainMismatchError, RPC_CODE, RpcAuthError, RpcError, RpcFailure, RpcUnavailableError, RpcWarmupError } from '../bitcoin/index.js';
 import type { Fields, Logger } from '../cli/log.js';
+import { StateWriteError, WalletSigningError } from './errors.js';
 
 export type ConditionCode =
   | 'node-unavailable'
@@ -64,4 +66,18 @@ export class Conditions {
   list(): Condition[] {
     return [...this.#active.values()];
   }
+}
+
+/** The condition a failed poll stands for, with how loudly and what to say; `endpoint` never has credentials. */
+export function conditionOf(err: unknown, endpoint: string): { code: ConditionCode; level: 'info' | 'warn' | 'error'; message: string } {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (err instanceof RpcUnavailableError) return { code: 'node-unavailable', level: 'warn', message: `node ${endpoint} unavailable (${err.reason}); anchoring resumes when it answers, intake continues` };
+  if (err instanceof RpcWarmupError) return { code: 'node-warmup', level: 'info', message: `node ${endpoint} is starting up` };
+  if (err instanceof RpcAuthError) return { code: 'node-auth', level: 'error', message: msg };
+  if (err instanceof RpcError && err.rpcCode === RPC_CODE.WALLET_NOT_FOUND) return { code: 'wallet-not-loaded', level: 'warn', message: `the wallet is not loaded in node ${endpoint}; loading it` };
+  if (err instanceof ChainMismatchError) return { code: 'chain-mismatch', level: 'error', message: `${msg}; anchoring stopped` };
+  if (err instanceof StateWriteError) return { code: 'state-write', level: 'error', message: `${msg}; nothing is sent until it can be written` };
+  if (err instanceof WalletSigningError) return { code: 'sign-failed', level: 'error', message: msg };
+  if (err instanceof RpcFailure) return { code: 'node-error', level: 'warn', message: msg };
+  return { code: 'internal', level: 'error', message: `anchoring step failed: ${msg}` };
 }

@@ -11,28 +11,17 @@
  *      a new cycle when the interval has passed and commitments are pending.
  * Intake never waits on any of this: the aggregator and the calendar do not call the stamper.
  */
-import {
-  type BitcoinRpc,
-  type Chain,
-  ChainMismatchError,
-  RPC_CODE,
-  RpcAuthError,
-  RpcError,
-  RpcFailure,
-  RpcUnavailableError,
-  RpcWarmupError,
-  checkGenesis,
-} from '../bitcoin/index.js';
+import { type BitcoinRpc, type Chain, RpcFailure, checkGenesis } from '../bitcoin/index.js';
 import type { CommitRange } from '../journal/index.js';
 import type { Logger } from '../cli/log.js';
 import { type AnchorLedger, TipBuilder, countOf, pendingRanges } from './anchor-ledger.js';
 import { ChainFollower } from './chain-follower.js';
-import { Conditions } from './conditions.js';
+import { Conditions, conditionOf } from './conditions.js';
 import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.js';
-import { StateWriteError, WalletSigningError } from './errors.js';
+import { StateWriteError } from './errors.js';
 import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
-import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx, txRefOf } from './stamper-state.js';
+import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, txRefOf } from './stamper-state.js';
 import { type AnchoringStatus, pendingView, stamperStatus } from './stamper-status.js';
 import { TimestampCycle, type VersionContent } from './timestamp-cycle.js';
 import { reportOutcome } from './cycle-report.js';
@@ -203,22 +192,11 @@ export class WalletStamper {
   }
 
   async #noteFailure(err: unknown): Promise<void> {
-    const c = this.conditions;
-    const msg = err instanceof Error ? err.message : String(err);
     if (err instanceof RpcFailure) this.#rpcErrors++;
-    if (err instanceof RpcUnavailableError) c.raise('node-unavailable', 'warn', `node ${this.#rpc.endpoint} unavailable (${err.reason}); anchoring resumes when it answers, intake continues`);
-    else if (err instanceof RpcWarmupError) c.raise('node-warmup', 'info', `node ${this.#rpc.endpoint} is starting up`);
-    else if (err instanceof RpcAuthError) c.raise('node-auth', 'error', msg);
-    else if (err instanceof RpcError && err.rpcCode === RPC_CODE.WALLET_NOT_FOUND && this.#rpc.wallet !== undefined) {
-      c.raise('wallet-not-loaded', 'warn', `wallet ${this.#rpc.wallet} is not loaded; loading it`);
-      await this.#rpc.loadWallet(this.#rpc.wallet).catch(() => undefined);
-    } else if (err instanceof ChainMismatchError) {
-      this.#halted = true;
-      c.raise('chain-mismatch', 'error', `${msg}; anchoring stopped`);
-    } else if (err instanceof StateWriteError) c.raise('state-write', 'error', `${msg}; nothing is sent until it can be written`, { err: err.cause });
-    else if (err instanceof WalletSigningError) c.raise('sign-failed', 'error', msg);
-    else if (err instanceof RpcFailure) c.raise('node-error', 'warn', msg);
-    else c.raise('internal', 'error', `anchoring step failed: ${msg}`, { err });
+    const { code, level, message } = conditionOf(err, this.#rpc.endpoint);
+    this.conditions.raise(code, level, message, code === 'internal' || code === 'state-write' ? { err } : {});
+    if (code === 'chain-mismatch') this.#halted = true;
+    if (code === 'wallet-not-loaded' && this.#rpc.wallet !== undefined) await this.#rpc.loadWallet(this.#rpc.wallet).catch(() => undefined);
   }
 
   #save(): void {
@@ -284,18 +262,17 @@ export class WalletStamper {
   }
 
   /** Revocation record first (unless already revoked), then the state: a crash in between repeats neither wrongly. */
-  async #revoke(a: AnchoredTx): Promise<WaitingTx | undefined> {
+  async #revoke(a: AnchoredTx): Promise<void> {
     const info = this.#ledger.index.anchors.get(a.seq);
     if (info !== undefined && !info.revoked) {
       const reason = `reorg deeper than ${this.#s.confirmations} confirmations: block ${a.block.hash} at height ${a.block.height} left the best chain`;
       await this.#ledger.appendRevocation(a.seq, reason);
     }
     this.#state.anchored = this.#state.anchored.filter((x) => x !== a);
-    const waiting: WaitingTx | undefined = info === undefined ? undefined : { versions: [{ txid: a.txid, tip: info.tip, ranges: [...info.ranges] }], mined: null };
-    if (waiting !== undefined) this.#state.waiting.push(waiting);
+    // Tracked again like any transaction whose block left the chain (section 3 of the poll).
+    if (info !== undefined) this.#state.waiting.push({ versions: [{ txid: a.txid, tip: info.tip, ranges: [...info.ranges] }], mined: null });
     this.#save();
     this.#log.error('anchor revoked by a deep reorg; its commitments are pending again', { seq: a.seq, txid: a.txid, height: a.block.height });
-    return waiting;
   }
 
   // ---- 2. anchors ----
