@@ -39,5 +39,5 @@ export { type ChainReader, type ChainStep, ChainFollower } from './chain-followe
 export { type ProofReader, type MinedProof, ANCHOR_WATCH_BLOCKS, depthOf, proofForMinedTx, checkAnchoredBlocks } from './confirmations.js';
 export { type CycleRpc, type CycleDeps, type VersionContent, type CycleOutcome, type Reconciliation, TimestampCycle, chooseInput, signWithWallet } from './timestamp-cycle.js';
 export { type PendingView, type PauseReason, MAX_REASON_LENGTH, isClientSafeReason, defaultReason, pendingReason } from './pending-status.js';
-export { type ConditionCode, type Condition, Conditions } from './conditions.js';
+export { type ConditionCode, type Condition, Conditions, conditionOf } from './conditions.js';
 export { type AnchoringStatus, stamperStatus, pendingView } from './stamper-status.js';

@@ -1,7 +1,6 @@
 // Conditions: each problem logged once when it starts and once when it ends; failures mapped to their condition without leaking credentials.
 import { describe, expect, it } from 'vitest';
-import { Conditions, StateWriteError, WalletSigningError } from '../../src/anchor/index.js';
-import { conditionOf } from '../../src/anchor/conditions.js';
+import { Conditions, StateWriteError, WalletSigningError, conditionOf } from '../../src/anchor/index.js';
 import { ChainMismatchError, RpcAuthError, RpcResponseError, RpcUnavailableError, RpcWarmupError, rpcErrorFrom } from '../../src/bitcoin/index.js';
 import { captureLog } from './harness.js';
 
