@@ -1,5 +1,7 @@
 // The public surface of `ots-calendar/ots` is chosen by hand: this list changes only on purpose.
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ots from '../../src/ots/index.js';
 
@@ -116,6 +118,13 @@ describe('ots-calendar/ots exports', () => {
       exports: Record<string, { default: string; types: string }>;
     };
     expect(pkg.exports['./ots']).toEqual({ types: './dist/ots/index.d.ts', default: './dist/ots/index.js' });
+  });
+
+  it('import on their own as ots-calendar/ots from the built package', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = "import('ots-calendar/ots').then((m) => { const d = m.DetachedTimestampFile; process.stdout.write(JSON.stringify([Object.keys(m).length, typeof d.fromBytes])); })";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([Object.keys(ots).length, 'function']);
   });
 
   it('every error class has a distinct stable code', () => {
