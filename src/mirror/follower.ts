@@ -1,5 +1,5 @@
 /** @module The journal follower: catches up chunk by chunk, then follows the tail within a second; verifies everything before storing it and stops on the first lie. */
-import { FatalJournalError, type Journal } from '../journal/index.js';
+import { FatalJournalError, type Journal, type JournalRecord } from '../journal/index.js';
 import type { CalendarIndex } from '../index/calendar-index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
@@ -49,6 +49,12 @@ export interface JournalFollowerOptions {
   retryMaxMs?: number;
 }
 
+/**
+ * Commitments of the latest batches kept in memory: an anchor usually covers the commitments just before it,
+ * often in the previous chunk, and reading them back from the journal one by one costs more than keeping them.
+ */
+const RECENT_COMMITMENTS = 65_536;
+
 /** Transient problems are logged at most this often while they last. */
 const RETRY_LOG_INTERVAL_MS = 30_000;
 
@@ -95,6 +101,9 @@ export class JournalFollower {
   #controller: AbortController | undefined;
   #loop: Promise<void> | undefined;
   readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
+  /** The last commitments appended, `#recent[i]` being commit number `#recentBase + i`. */
+  #recent: Uint8Array[] = [];
+  #recentBase = 0;
   readonly stats: FollowerStats = { recordsAppended: 0, bytesAppended: 0, batches: 0, chunksFetched: 0, tailRequests: 0, attestationsChecked: 0, retries: 0 };
 
   constructor(opts: JournalFollowerOptions) {
@@ -259,7 +268,10 @@ export class JournalFollower {
       size: head.size,
       hash: head.hash,
       commitCount: index.commitCount,
-      commitments: (from, count) => index.commitments(from, count),
+      commitments: (from, count) => {
+        const at = from - this.#recentBase;
+        return at >= 0 && at + count <= this.#recent.length ? this.#recent.slice(at, at + count) : index.commitments(from, count);
+      },
       isAnchor: (seq) => index.anchors.get(seq) !== undefined,
     };
   }
@@ -307,12 +319,27 @@ export class JournalFollower {
     else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
   }
 
+  #remember(commitsBefore: number, records: readonly JournalRecord[]): void {
+    if (this.#recentBase + this.#recent.length !== commitsBefore) {
+      this.#recent = [];
+      this.#recentBase = commitsBefore;
+    }
+    for (const r of records) if (r.type === 'commit') this.#recent.push(r.commitment);
+    const extra = this.#recent.length - RECENT_COMMITMENTS;
+    if (extra > 0) {
+      this.#recent = this.#recent.slice(extra);
+      this.#recentBase += extra;
+    }
+  }
+
   async #apply(batch: RecordBatch): Promise<void> {
     const verified = verifyBatch(batch, this.#view());
     if (this.#attestations) {
       for (const a of verified.anchors) this.stats.attestationsChecked += await this.#attestations.check(`anchor record ${a.seq}`, a.timestamp);
     }
+    const commitsBefore = this.#index.commitCount;
     await this.#journal.appendRaw(batch.bytes);
+    this.#remember(commitsBefore, verified.records);
     this.stats.recordsAppended += batch.count;
     this.stats.bytesAppended += batch.bytes.length;
     this.stats.batches++;
