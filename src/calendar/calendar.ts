@@ -1,7 +1,7 @@
 /** @module The calendar service: turns each tick's root into a durable commitment and answers where any commitment stands (DESIGN §1–2). */
-import { encodePath, merkleRoot, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
+import { encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
-import { AnchorRangeError, AnchorTipMismatchError, IndexFailedError, type CalendarIndex, type Lookup } from '../index/calendar-index.js';
+import { IndexFailedError, type CalendarIndex, type Lookup } from '../index/calendar-index.js';
 import type { Upstream } from '../aggregator/aggregator.js';
 import { CommitmentMaker } from './commitment.js';
 
@@ -85,11 +85,7 @@ export class Calendar implements Upstream {
     for (const a of this.index.anchors.all()) {
       if (!a.revoked && Buffer.compare(a.tip, anchor.tip) === 0 && sameRanges(a.ranges, anchor.ranges)) return a.seq;
     }
-    const seqHint = this.journal.head().size;
-    if (anchor.ranges.length === 0 || anchor.ranges.some((r) => !(r.start >= 0 && r.end > r.start && r.end <= this.index.commitCount))) {
-      throw new AnchorRangeError(seqHint, this.index.commitCount);
-    }
-    if (Buffer.compare(merkleRoot(this.index.anchorLeaves(anchor)), anchor.tip) !== 0) throw new AnchorTipMismatchError(seqHint);
+    this.index.checkAnchor(anchor);
     const ranges = anchor.ranges.map((r) => ({ start: r.start, end: r.end }));
     return this.#append({ type: 'anchor', anchor: { tip: anchor.tip, ranges, timestamp: anchor.timestamp } });
   }

@@ -80,6 +80,7 @@ export class CalendarIndex {
   readonly #proofs: BoundedCache<string, Lookup>;
   #indexedSize = 0;
   #failure: Error | undefined;
+  #lastChecked: { key: string; levels: Uint8Array[][] } | undefined;
   #unsubscribe: (() => void) | undefined;
 
   private constructor(opts: IndexOptions) {
@@ -259,10 +260,25 @@ export class CalendarIndex {
   }
 
   #buildTree(anchor: AnchorInfo): void {
-    if (anchor.ranges.some((x) => x.end > this.#commits.count)) throw new AnchorRangeError(anchor.seq, this.#commits.count);
+    this.#trees.write(anchor.seq, this.checkAnchor(anchor, anchor.seq));
+    this.#lastChecked = undefined;
+  }
+
+  /**
+   * The merkle levels of an anchor's leaves, after checking that its ranges name indexed commitments and
+   * that its tip is their merkle tip (AnchorRangeError, AnchorTipMismatchError). The last result is kept,
+   * so checking an anchor before appending it and indexing it right after hash its tree once.
+   */
+  checkAnchor(anchor: { tip: Uint8Array; ranges: Ranges }, seq = this.#journal.head().size): Uint8Array[][] {
+    const key = `${Buffer.from(anchor.tip).toString('hex')}:${anchor.ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
+    if (this.#lastChecked?.key === key) return this.#lastChecked.levels;
+    if (anchor.ranges.length === 0 || anchor.ranges.some((x) => !(x.start >= 0 && x.end > x.start && x.end <= this.#commits.count))) {
+      throw new AnchorRangeError(seq, this.#commits.count);
+    }
     const levels = merkleLevels(this.anchorLeaves(anchor));
-    if (Buffer.compare(levels.at(-1)?.[0] ?? new Uint8Array(), anchor.tip) !== 0) throw new AnchorTipMismatchError(anchor.seq);
-    this.#trees.write(anchor.seq, levels);
+    if (Buffer.compare(levels.at(-1)?.[0] ?? new Uint8Array(), anchor.tip) !== 0) throw new AnchorTipMismatchError(seq);
+    this.#lastChecked = { key, levels };
+    return levels;
   }
 
   #revoke(anchorSeq: number): void {
@@ -334,8 +350,28 @@ export class CalendarIndex {
     return leaves;
   }
 
+  /** Commitments [from, from + count), read in runs (one pread per run of a journal segment). */
   commitments(from: number, count: number): Uint8Array[] {
-    return this.#commits.entries(from, count).map((e, i) => this.#commitmentAt(e, from + i));
+    const entries = this.#commits.entries(from, count);
+    const out: Uint8Array[] = new Array(entries.length);
+    const per = this.#journal.segmentRecords;
+    // runs of at most 4096 entries in one segment: a few hundred KB a read
+    for (let i = 0; i < entries.length; ) {
+      const first = entries[i] as CommitEntry;
+      const segment = Math.floor(first.seq / per);
+      let j = i + 1;
+      while (j < entries.length && j - i < 4096 && Math.floor((entries[j] as CommitEntry).seq / per) === segment) j++;
+      const last = entries[j - 1] as CommitEntry;
+      const records = this.#journal.readSpanSync({ seq: first.seq, offset: first.offset }, { seq: last.seq, offset: last.offset });
+      for (let k = i; k < j; k++) {
+        const e = entries[k] as CommitEntry;
+        const r = records[e.seq - first.seq];
+        if (r?.type !== 'commit' || r.seq !== e.seq) throw new RangeError(`commit ${from + k} names journal record ${e.seq}, which is not a commit record`);
+        out[k] = r.commitment;
+      }
+      i = j;
+    }
+    return out;
   }
 
   close(): void {

@@ -151,6 +151,13 @@ export class Journal {
     return this.#reader.readSync(loc);
   }
 
+  /** Every record from `first` through the commit record `last` of the same segment, in one pread. */
+  readSpanSync(first: RecordLocation, last: RecordLocation): JournalRecord[] {
+    this.#checkReadable(first.seq);
+    this.#checkReadable(last.seq);
+    return this.#reader.readSpanSync(first, last);
+  }
+
   async read(loc: RecordLocation): Promise<JournalRecord> {
     this.#checkReadable(loc.seq);
     return this.#reader.read(loc);

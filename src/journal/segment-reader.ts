@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { JournalCorruptError, RecordDecodeError, RecordNotFoundError } from './errors.js';
 import { segmentName } from './layout.js';
-import { COMMIT_RECORD_BYTES, FRAME_OVERHEAD, MAX_RECORD_PAYLOAD, decodeFrame, frameLengthAt, readFrame } from './record-codec.js';
+import { COMMIT_RECORD_BYTES, FRAME_OVERHEAD, MAX_RECORD_PAYLOAD, decodeFrame, decodeRecordAt, frameLengthAt, readFrame } from './record-codec.js';
 import type { JournalRecord, RecordLocation } from './types.js';
 
 /** Read descriptors kept open: the active segment plus the few sealed ones a mirror or index reads at a time. */
@@ -104,6 +104,33 @@ export class SegmentReader {
     const length = frameLengthAt(bytes, 0);
     if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = preadFullSync(fd, length, loc.offset);
     return this.#decodeAt(bytes, loc);
+  }
+
+  /**
+   * Every record from `first` through `last` (same segment, `last` a commit record) with one pread: for
+   * reading runs of commitments (anchor trees) without a syscall per record.
+   */
+  readSpanSync(first: RecordLocation, last: RecordLocation): JournalRecord[] {
+    const segment = Math.floor(first.seq / this.#segmentRecords);
+    if (Math.floor(last.seq / this.#segmentRecords) !== segment || last.offset < first.offset) {
+      throw new RangeError(`records ${first.seq}..${last.seq} are not one span of a segment`);
+    }
+    const fd = this.#get(segment).fd;
+    const bytes = preadFullSync(fd, last.offset + COMMIT_RECORD_BYTES - first.offset, first.offset);
+    const out: JournalRecord[] = [];
+    for (let at = 0; at <= last.offset - first.offset; ) {
+      let decoded: { record: JournalRecord; length: number };
+      try {
+        decoded = decodeRecordAt(bytes, at);
+      } catch (err) {
+        if (err instanceof RecordDecodeError) throw new RecordNotFoundError(first.seq + out.length, `no record at offset ${first.offset + at}: ${err.message}`);
+        throw err;
+      }
+      out.push(decoded.record);
+      at += decoded.length;
+    }
+    if (out.at(-1)?.seq !== last.seq) throw new RecordNotFoundError(last.seq, `offset ${last.offset} does not hold record ${last.seq}`);
+    return out;
   }
 
   async read(loc: RecordLocation): Promise<JournalRecord> {
