@@ -9,6 +9,7 @@ import { runReindex, runFsck } from './maintenance-commands.js';
 import { runInfo } from './info.js';
 import { installSignalHandlers } from './signals.js';
 import { runDemo } from './demo-command.js';
+import { checkAnchorConfig } from '../anchor/settings.js';
 import { MIRROR_SUMMARY, runMirror } from './mirror-command.js';
 
 interface Command {
@@ -81,6 +82,9 @@ async function runCheckConfig(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, sources } = resolveConfig(OPTIONS, 'check-config', argv);
+  // options that are each fine but wrong together (e.g. a fee rate above the maximum)
+  const crossProblems = checkAnchorConfig(config);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   for (const spec of OPTIONS.filter((s) => s.commands.includes('check-config'))) {
     const v = config[spec.key];
     if (v === undefined) continue;
