@@ -205,6 +205,12 @@ export class JournalFollower {
           this.#head = await this.#client.head(signal);
           this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
           this.#log('info', 'upstream head', { size: this.#head.size, local: this.localSize, segmentRecords: this.#head.segmentRecords });
+          if (this.#head.segmentRecords !== this.#journal.segmentRecords) {
+            this.#log('warn', 'mirror: the local journal cuts segments elsewhere than the upstream; records are identical, segment files are not', {
+              local: this.#journal.segmentRecords,
+              upstream: this.#head.segmentRecords,
+            });
+          }
         }
         await this.#step(signal, this.#waitMs);
         if (troubled) this.#log('info', 'upstream reachable again', { upstream: this.#client.base });

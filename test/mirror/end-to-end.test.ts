@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { BITCOIN_TAG, Timestamp } from '../../src/ots/index.js';
+import { BITCOIN_TAG, Timestamp, bitcoinAttestation } from '../../src/ots/index.js';
+import { decodeBackupChunk, encodeBackupChunk } from '../../src/mirror/index.js';
+import { buildJournal } from './fixtures/journal-builder.js';
 import { encodeRecord } from '../../src/journal/index.js';
 import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
@@ -115,6 +117,54 @@ describe('mirror of an anchored calendar', () => {
     } finally {
       await cal.stop();
       expect((await mirror.stop()).code).toBe(0);
+    }
+  });
+
+  it('follows it through the reference\'s backup chunks, checking every attestation against the node', async () => {
+    const node = regtest.node;
+    const dataDir = tempDir('otsm-e2e-backup-');
+    const built = await buildJournal(dataDir, { count: 1_000 });
+    const anchoring = ['--chain', 'regtest', '--rpc-url', node.rpcUrlWithCredentials, '--rpc-wallet', node.walletName, '--confirmations', '1', '--min-tx-interval', '0', '--poll-interval-ms', '100'];
+    const cal = await startCalendarProcess({ dataDir, tickMs: 50, args: anchoring });
+    const checkArgs = ['--backup-protocol', '--backup-poll-seconds', '1', '--rpc-url', node.rpcUrlWithCredentials, '--chain', 'regtest'];
+    try {
+      await until(async () => (await fetch(`${cal.url}/tip`)).status === 200, 'the calendar sent its transaction', 20_000);
+      await node.mine(1);
+      await until(async () => (await fetch(`${cal.url}/experimental/backup/0`)).status === 200, 'chunk 0 is complete', 20_000);
+
+      const mirror = await startMirrorProcess({ upstream: cal.url, args: checkArgs });
+      try {
+        await until(async () => (await mirrorStatus(mirror.url)).commitments === 1_000, 'the mirror stored chunk 0');
+        const status = await mirrorStatus(mirror.url);
+        expect((status.mirror as unknown as { attestationsChecked: number }).attestationsChecked).toBe(1_000);
+        expect(await sameAnswers(cal.url, mirror.url, [built.commitments[0] as Uint8Array, built.commitments[517] as Uint8Array, built.commitments[999] as Uint8Array])).toEqual([200, 200, 200]);
+      } finally {
+        expect((await mirror.stop()).code).toBe(0);
+      }
+
+      // the attestation moved to the block before: the chunk still holds together, only the node can tell
+      const proxy = await startDoctoringProxy(cal.url);
+      proxy.setBodyDoctor((path, body) => {
+        if (path !== '/experimental/backup/0') return undefined;
+        const nodes = decodeBackupChunk(body);
+        const attested = nodes.find((n) => n.attestations.some((a) => a.kind === 'bitcoin'));
+        const height = (attested?.attestations[0] as { height: number } | undefined)?.height;
+        if (attested === undefined || height === undefined) throw new Error('no Bitcoin attestation in the chunk');
+        attested.attestations = [bitcoinAttestation(height - 1)];
+        return encodeBackupChunk(nodes);
+      });
+      const forged = await startMirrorProcess({ upstream: proxy.url, args: checkArgs });
+      try {
+        const failed = await forged.waitFor((r) => r['code'] === 'mirror-attestation');
+        expect(String(failed['error'])).toMatch(/^backup chunk 0, commitment [0-9a-f]{88}: attestation does not verify: bitcoin block \d+: Digest does not match merkleroot$/);
+        expect((await mirrorStatus(forged.url)).commitments).toBe(0);
+        expect((await getTimestamp(forged.url, built.commitments[0] as Uint8Array)).status).toBe(404);
+      } finally {
+        expect((await forged.stop()).code).toBe(0);
+        await proxy.close();
+      }
+    } finally {
+      expect((await cal.stop()).code).toBe(0);
     }
   });
 });
