@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../journal/index.js';
-import { CalendarIndex } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';
@@ -62,7 +62,9 @@ export class CalendarMirror {
     if (segmentRecords === undefined && !existsSync(join(journalDir, 'journal.format'))) segmentRecords = (await client.head()).segmentRecords;
     mkdirSync(opts.dir, { recursive: true });
     noteUpstream(opts.dir, opts.upstream, log);
-    const journal = await Journal.open({ dir: journalDir, log, ...(segmentRecords === undefined ? {} : { segmentRecords }) });
+    // as a calendar's: recovery may cut a torn tail, never a record the index already saw durable
+    const verifiedUpTo = lastIndexedLocation(join(opts.dir, 'index'));
+    const journal = await Journal.open({ dir: journalDir, log, ...(segmentRecords === undefined ? {} : { segmentRecords }), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
     try {
       const index = await CalendarIndex.open({ dir: join(opts.dir, 'index'), journal, log, ...(opts.onIndexProgress ? { progress: opts.onIndexProgress } : {}) });
       const follower = new JournalFollower({
