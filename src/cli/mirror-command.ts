@@ -40,6 +40,8 @@ interface MirrorRole {
   state(): string;
   failure(): { code: string; message: string } | undefined;
   stats(): { recordsAppended: number; attestationsChecked: number; retries: number };
+  /** Local reasons not to send traffic here (the index or the journal failed). */
+  localProblems(): string[];
   routes: ReadonlyArray<(req: HttpRequest) => Promise<HttpResponse> | undefined>;
   start(): void;
   /** Stops following and releases files. */
@@ -131,6 +133,7 @@ async function journalRole(config: Config, log: Logger, upstream: string, dataDi
     state: () => f.state,
     failure: () => (f.failure ? { code: f.failure.code, message: f.failure.message } : undefined),
     stats: () => f.stats,
+    localProblems: () => [...(mirror.index.failure ? ['index failed'] : []), ...(mirror.journal.failure ? ['journal not writable'] : [])],
     routes: [(req) => journalApi.route(req), (req) => backupApi.route(req)],
     start: () => f.start(),
     close: async () => {
@@ -163,6 +166,7 @@ async function backupRole(config: Config, log: Logger, upstream: string, dataDir
     state: () => mirror.state,
     failure: () => (mirror.failure ? { code: mirror.failure.code, message: mirror.failure.message } : undefined),
     stats: () => mirror.stats,
+    localProblems: () => [],
     routes: [(req) => routes.route(req)],
     start: () => mirror.start(),
     close: () => mirror.close(),
@@ -195,6 +199,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
   const notReady = (): string[] => {
     const problems: string[] = [];
     if (stoppingNow) problems.push('shutting down');
+    problems.push(...role.localProblems());
     const failure = role.failure();
     if (failure) problems.push(`following stopped: ${failure.code}`);
     else if (role.state() === 'catching-up' || role.state() === 'idle') problems.push('catching up with the upstream');
