@@ -12,7 +12,7 @@ describe('contrib/systemd units', () => {
   const units = readdirSync(UNITS).filter((f) => f.endsWith('.service'));
 
   it('exist for the calendar and are hardened Type=notify services', () => {
-    expect(units).toContain('ots-calendar.service');
+    expect(units).toEqual(expect.arrayContaining(['ots-calendar.service', 'ots-calendar-mirror.service']));
     for (const u of units) {
       const text = readFileSync(join(UNITS, u), 'utf8');
       for (const line of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=', 'DynamicUser=yes', 'StateDirectory=', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'KillSignal=SIGTERM']) {
