@@ -108,7 +108,9 @@ async function runAll(limit, workDir) {
     try {
       const r = await fn();
       const seconds = Math.round((performance.now() - started) / 100) / 10;
-      parts.set(id, { id, title, status: r.status ?? 'ok', seconds, ...r });
+      // a shared machine: the 1-minute load average says how much else was running meanwhile
+      const loadAverage = Math.round(loadavg()[0] * 100) / 100;
+      parts.set(id, { id, title, status: r.status ?? 'ok', seconds, loadAverage, ...r });
       if (r.status === 'not available') log(`  not available: ${r.reason}`);
       for (const f of r.figures ?? []) log(`  ${f.label}: ${typeof f.value === 'number' ? Math.round(f.value * 1000) / 1000 : f.value} ${f.unit}`);
       log(`  (${seconds} s)`);

@@ -18,34 +18,28 @@ function percentile(sorted, p) {
 
 /**
  * From the calendar's per-tick log lines: the whole run, and its second half, where every connection is
- * open and the ramp-up (connections waiting in the accept queue) is over.
+ * open and the ramp-up (connections waiting in the accept queue) is over. Rates are taken between the
+ * first and the last tick start of a window: the digests of every tick after the first, over that time.
  */
 function tickFigures(log, from, to, tickMs) {
-  // a tick is placed at the period it started in (it fires on a multiple of tickMs of the wall clock)
-  const window = (from, to) => {
-    const a = Math.ceil(from / tickMs) * tickMs;
-    const b = Math.floor(to / tickMs) * tickMs;
-    const t = log.filter((x) => {
-      const period = Math.floor((x.at - x.ms) / tickMs) * tickMs;
-      return period >= a && period < b;
-    });
-    const digests = t.reduce((s, x) => s + x.digests, 0);
-    const seconds = Math.max(b - a, tickMs) / 1000;
+  const window = (a, b) => {
+    const t = log.map((x) => ({ ...x, start: x.at - x.ms })).filter((x) => x.start >= a && x.start < b);
+    const span = t.length > 1 ? (t[t.length - 1].start - t[0].start) / 1000 : NaN;
+    const later = t.slice(1).reduce((s, x) => s + x.digests, 0);
     const per = t.map((x) => x.digests).sort((x, y) => x - y);
     const ms = t.map((x) => x.ms).sort((x, y) => x - y);
     return {
       ticks: t.length,
-      ticksPerSecond: t.length / seconds,
-      digests,
-      digestsPerSecond: digests / seconds,
+      ticksPerSecond: (t.length - 1) / span,
+      digests: t.reduce((s, x) => s + x.digests, 0),
+      digestsPerSecond: later / span,
       digestsPerTickMedian: percentile(per, 50),
       tickMsP50: percentile(ms, 50),
       tickMsP99: percentile(ms, 99),
       tickMsMax: ms.at(-1),
     };
   };
-  const mid = from + (to - from) / 2;
-  return { idealTicksPerSecond: 1000 / tickMs, run: window(from, to), steady: window(mid, to) };
+  return { idealTicksPerSecond: 1000 / tickMs, run: window(from, to), steady: window(from + (to - from) / 2, to) };
 }
 
 /** Warm-up run, then the measured run, against a bare server started for it. */
@@ -69,6 +63,8 @@ export function mean(values) {
  */
 export async function digestPart(ctx, opts) {
   const settings = { threads: 1, connections: opts.connections, seconds: ctx.seconds, timeout: 10, script: 'post-digest.lua', fdLimit: ctx.fdLimit };
+  // with long ticks a run holds few of them: the calendar run is longer, so its second half has enough
+  const calendarSettings = { ...settings, seconds: Math.max(ctx.seconds, Math.ceil((16 * opts.tickMs) / 1000)) };
   ctx.log(`  baseline (bare node:http), -c${opts.connections}`);
   const before = await measureBare(ctx, settings, { path: '/digest' });
 
@@ -97,7 +93,7 @@ export async function digestPart(ctx, opts) {
     await runWrk(cal.url + '/digest', { ...settings, seconds: ctx.warmupSeconds });
     const s0 = await getJson(cal.url + '/status');
     const from = Date.now();
-    run = await runWrk(cal.url + '/digest', settings, { serverPid: cal.pid });
+    run = await runWrk(cal.url + '/digest', calendarSettings, { serverPid: cal.pid });
     const to = Date.now();
     const s1 = await getJson(cal.url + '/status');
     mem = memoryOf(cal.pid);
