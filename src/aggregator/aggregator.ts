@@ -1,6 +1,6 @@
 /** @module The aggregator: collects digests for one tick, gives each a nonce, builds the merkle tree, commits its root upstream and answers every waiting request with its own path (reference-server §2). */
 import { randomBytes, hash } from 'node:crypto';
-import { OP_SHA256, encodeOps, merkleLevels, merklePath, opAppend } from '../ots/index.js';
+import { TAG_APPEND, TAG_PREPEND, TAG_SHA256, merkleLevels } from '../ots/index.js';
 
 /** Bytes of the nonce appended to every digest: the requester learns nothing about the others in its tick. */
 export const NONCE_LENGTH = 16;
@@ -79,6 +79,7 @@ export class Aggregator {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  #nextAt = 0;
   readonly stats: AggregatorStats = { ticks: 0, digests: 0, queued: 0, lastTickAt: undefined, lastBatch: 0, failures: 0 };
 
   constructor(opts: AggregatorOptions) {
@@ -124,8 +125,14 @@ export class Aggregator {
     if (this.#queue.length > 0) await this.#tick();
   }
 
+  /**
+   * Ticks sit on a fixed grid (multiples of tickMs). A tick that ran late, or a timer that fired late, does
+   * not push the next one a whole period away: if its grid point has already passed, it runs at once.
+   */
   #schedule(): void {
-    const delay = this.#tickMs - (Date.now() % this.#tickMs);
+    const now = Date.now();
+    this.#nextAt = Math.max(this.#nextAt + this.#tickMs, now - (now % this.#tickMs));
+    const delay = Math.max(0, this.#nextAt - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#running = this.#tick()
@@ -164,19 +171,55 @@ export class Aggregator {
       for (const w of batch) w.reject(err);
       return;
     }
-    for (let i = 0; i < n; i++) {
-      const w = batch[i] as Waiter;
-      const nonce = nonces.subarray(i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
-      const head = encodeOps([opAppend(nonce), OP_SHA256, ...merklePath(levels, i)]);
-      const out = new Uint8Array(head.length + suffix.length);
-      out.set(head, 0);
-      out.set(suffix, head.length);
-      w.resolve(out);
-    }
+    const responses = encodeResponses(levels, nonces, suffix);
+    for (let i = 0; i < n; i++) (batch[i] as Waiter).resolve(responses[i] as Uint8Array);
     this.stats.ticks++;
     this.stats.digests += n;
     this.stats.lastBatch = n;
     this.stats.lastTickAt = Date.now();
     this.#onTick?.({ digests: n, root, ms: performance.now() - started });
   }
+}
+
+/**
+ * The answer of every waiting request of a tick, written into one buffer: `append(nonce) sha256`, then per
+ * level `append|prepend(sibling) sha256` where the leaf's node has a sibling (none where it is the odd node
+ * carried up), then the tick's common suffix. The same bytes as encodeOps over merklePath, without an op
+ * object or a writer per request (this runs for every digest).
+ */
+function encodeResponses(levels: readonly (readonly Uint8Array[])[], nonces: Buffer, suffix: Uint8Array): Uint8Array[] {
+  const n = levels[0]?.length ?? 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let k = 0;
+    for (let l = 0, j = i; l < levels.length - 1; l++, j >>= 1) {
+      if ((j & 1) === 1 || j + 1 < (levels[l] as readonly Uint8Array[]).length) k++;
+    }
+    total += 3 + NONCE_LENGTH + 35 * k + suffix.length;
+  }
+  const out = Buffer.allocUnsafe(total);
+  const responses: Uint8Array[] = new Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const start = at;
+    out[at++] = TAG_APPEND;
+    out[at++] = NONCE_LENGTH;
+    nonces.copy(out, at, i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
+    at += NONCE_LENGTH;
+    out[at++] = TAG_SHA256;
+    for (let l = 0, j = i; l < levels.length - 1; l++, j >>= 1) {
+      const level = levels[l] as readonly Uint8Array[];
+      const right = (j & 1) === 0;
+      if (right && j + 1 >= level.length) continue; // the odd node, carried up unchanged
+      out[at++] = right ? TAG_APPEND : TAG_PREPEND;
+      out[at++] = 32;
+      out.set(level[right ? j + 1 : j - 1] as Uint8Array, at);
+      at += 32;
+      out[at++] = TAG_SHA256;
+    }
+    out.set(suffix, at);
+    at += suffix.length;
+    responses[i] = out.subarray(start, at);
+  }
+  return responses;
 }

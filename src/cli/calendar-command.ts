@@ -157,7 +157,7 @@ async function serve(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: Number(config['listen-backlog']) }, () => {
       server.off('error', reject);
       resolve();
     });

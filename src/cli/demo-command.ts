@@ -9,7 +9,8 @@ import { DetachedTimestampFile, OP_SHA256, Timestamp, opAppend, sha256, verifyBl
 import { startCalendar, type RunningCalendar } from './calendar-command.js';
 import { createLogger } from './log.js';
 import { formatInfo } from './info.js';
-import type { Config } from './config.js';
+import { resolveConfig } from './config.js';
+import { OPTIONS } from './options.js';
 
 type Say = (line: string) => void;
 
@@ -46,24 +47,23 @@ export async function runDemo(say: Say = (l) => void process.stdout.write(l + '\
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     say(`2. Starting a calendar at ${url} that anchors in that node (${confirmations} confirmations)...`);
-    const config: Config = {
-      'data-dir': join(work, 'calendar'),
-      host: '127.0.0.1',
-      port,
-      uri: url,
-      'tick-ms': 200,
-      'max-queue': 100_000,
-      'pending-max-age': 30,
-      'body-timeout-ms': 5_000,
-      'headers-timeout-ms': 10_000,
-      'keep-alive-timeout-ms': 5_000,
-      chain: 'regtest',
-      'rpc-url': node.rpcUrlWithCredentials,
-      'rpc-wallet': node.walletName,
-      confirmations,
-      'min-tx-interval': 0,
-      'poll-interval-ms': 250,
-    };
+    const { config } = resolveConfig(
+      OPTIONS,
+      'calendar',
+      [
+        ['--data-dir', join(work, 'calendar')],
+        ['--port', String(port)],
+        ['--uri', url],
+        ['--tick-ms', '200'],
+        ['--chain', 'regtest'],
+        ['--rpc-url', node.rpcUrlWithCredentials],
+        ['--rpc-wallet', node.walletName],
+        ['--confirmations', String(confirmations)],
+        ['--min-tx-interval', '0'],
+        ['--poll-interval-ms', '250'],
+      ].flat(),
+      {},
+    );
     calendar = await startCalendar(config, createLogger({ level: 'error', format: 'text' }));
 
     const file = join(work, 'hello.txt');

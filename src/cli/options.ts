@@ -31,6 +31,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'body-timeout-ms', type: 'int', help: 'a client must send its request body within this time, else 408', default: 5_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
   { key: 'headers-timeout-ms', type: 'int', help: 'a client must send its request headers within this time, else 408', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
   { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
+  { key: 'listen-backlog', type: 'int', help: 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)', default: 4096, min: 16, max: 65_535, commands: [...SERVE, 'check-config'] },
   { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
   ...ANCHOR_OPTIONS,
   ...MIRROR_OPTIONS,

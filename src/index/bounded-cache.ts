@@ -23,8 +23,12 @@ export class BoundedCache<K, V> {
     if (weight > this.capacity) return;
     this.#map.set(key, { value, weight });
     this.#total += weight;
+    if (this.#total <= this.capacity) return;
+    // Evict down to 90% in one pass: a Map iteration restarts at its oldest (deleted) slots, so evicting one
+    // entry per insert would walk past every earlier deletion each time.
+    const target = this.capacity * 0.9;
     for (const [k, v] of this.#map) {
-      if (this.#total <= this.capacity) break;
+      if (this.#total <= target) break;
       this.#map.delete(k);
       this.#total -= v.weight;
     }
