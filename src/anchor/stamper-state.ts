@@ -57,8 +57,8 @@ export interface Cycle {
 /** A transaction of a closed cycle not yet anchored: mined and waiting for depth, or (mined null) back in the mempool after a reorg. */
 export interface WaitingTx {
   /**
-   * While mined, every version of its cycle (a reorg may bring another one into a block); once its
-   * block left the chain, only the version that was mined, the one the node put back in its mempool.
+   * Every version of its cycle: a reorg may bring any of them into a block. Once its block left the chain,
+   * the version that was mined comes first: the one the node put back in its mempool.
    */
   versions: TxRef[];
   mined: { txid: string; block: BlockRef } | null;

@@ -81,7 +81,7 @@ export function pendingView(i: Pick<StatusInputs, 'state' | 'chain' | 'settings'
     confirmations: i.settings.confirmations,
     unconfirmed: latest === undefined ? undefined : { txid: latest.txid, ranges: latest.ranges, feeCapped: c.has('fee-cap'), full: countOf(latest.ranges) >= i.settings.maxCommitmentsPerTx },
     waiting: s.waiting.map((w) => {
-      const v = (w.mined === null ? w.versions.at(-1) : w.versions.find((x) => x.txid === w.mined?.txid)) as TxRef;
+      const v = (w.mined === null ? w.versions[0] : w.versions.find((x) => x.txid === w.mined?.txid)) as TxRef;
       return { txid: v.txid, ranges: v.ranges, depth: w.mined === null ? null : depthOf(w.mined.block.height, tipHeight) };
     }),
     paused,

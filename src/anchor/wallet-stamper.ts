@@ -254,8 +254,11 @@ export class WalletStamper {
       const m = w.mined;
       if (m === null || m.block.height <= parent.height) continue;
       this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
-      // Only the version that was mined is back in the mempool; the others stay conflicted by it.
-      w.versions = w.versions.filter((v) => v.txid === m.txid);
+      // The version that was mined is back in the mempool (it goes first: it is the one broadcast again), but
+      // a block of the new branch may hold any other version of its cycle (miners' mempools differ): all stay
+      // recognised, or that block's version would be paid for a second time.
+      const back = w.versions.find((v) => v.txid === m.txid) as TxRef;
+      w.versions = [back, ...w.versions.filter((v) => v !== back)];
       w.mined = null;
     }
     for (const a of this.#state.anchored.filter((x) => x.block.height > parent.height)) await this.#revoke(a);

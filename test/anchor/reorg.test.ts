@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Calendar } from '../../src/calendar/calendar.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
-import { captureLog, commit, fundedWallet, linesWith, mineFresh, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof, type CalendarFixture } from './harness.js';
+import { captureLog, commit, fundedWallet, linesWith, mineEmpty, mineFresh, openCalendar, openStamper, opReturnTxids, testSettings, verifyProof, type CalendarFixture } from './harness.js';
 import type { RegtestNode } from '../../src/bitcoin/index.js';
 import { StateStore } from '../../src/anchor/index.js';
+import { bytesToHex } from '../../src/ots/index.js';
 
 const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
@@ -60,6 +61,46 @@ describe('reorgs', () => {
     expect(new Set(heights).size).toBe(1);
     expect(await h.node.rpc.getBlockHash(heights[0] as number)).toBe(b1b);
     expect(await opReturnTxids(wallet)).toEqual([txid]);
+    await cal.close();
+  });
+
+  it('block orphaned and the new branch mines an older version of the same cycle: that version is anchored, nothing is paid again', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const { log, lines } = captureLog();
+    const stamper = openStamper({ cal, rpc: wallet, log, settings: testSettings({ confirmations: 2 }) });
+    const early = await commit(cal, 3);
+    await stamper.poll();
+    const v1 = stamper.state.cycle?.versions[0];
+    if (v1 === undefined) throw new Error('no first version');
+    await commit(cal, 2);
+    await mineEmpty(h.node);
+    await stamper.poll();
+    const v2 = stamper.state.cycle?.versions[1];
+    if (v2 === undefined) throw new Error('no replacement');
+    const [b1] = await h.node.mine(1); // mines v2, the version our node has
+    await stamper.poll();
+    expect(stamper.state.waiting[0]?.mined?.txid).toBe(v2.txid);
+
+    await wallet.invalidateBlock(b1 as string);
+    await stamper.poll();
+    expect(await wallet.getMempoolEntry(v2.txid)).not.toBeNull();
+    expect(reasonOf(cal.calendar, early[0])).toBe(`Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${v2.txid}`);
+    // The new branch comes from a miner that only ever saw the first version (miners' mempools differ).
+    await h.node.rpc.call('generateblock', [await h.node.rpc.getNewAddress('reorg'), [bytesToHex(v1.raw)]], { idempotent: false });
+    await stamper.poll();
+    expect(stamper.state.waiting[0]?.mined?.txid).toBe(v1.txid);
+    // v1's commitments are not paid for again: the next transaction holds only those v1 did not.
+    const next = stamper.state.cycle?.versions[0];
+    expect(next?.ranges).toEqual([{ start: 3, end: 5 }]);
+
+    await mineFresh(h.node, 1);
+    await stamper.poll();
+    const heights = await expectAnchored(h.node, cal, early);
+    expect(await h.node.rpc.getBlockHash(heights[0] as number)).not.toBe(b1);
+    expect(stamper.state.anchored.map((a) => a.txid)).toEqual([v1.txid]);
+    expect((await opReturnTxids(wallet)).sort()).toEqual([v1.txid, v2.txid, next?.txid].sort());
+    expect(linesWith(lines, 'transaction dropped after a reorg')).toHaveLength(0);
     await cal.close();
   });
 
