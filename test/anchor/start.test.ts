@@ -15,9 +15,9 @@ function configOf(args: string[]): ReturnType<typeof resolveConfig>['config'] {
   return resolveConfig(ANCHOR_OPTIONS, 'calendar', args, {}).config;
 }
 
-async function until(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const t0 = Date.now();
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() - t0 > timeoutMs) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -98,15 +98,18 @@ describe('startAnchoring', () => {
       '--min-tx-interval', '0',
       '--poll-interval-ms', '50',
     ]);
+    // Committed first: the poll loop would otherwise start a cycle between two commits.
+    const cs = await commit(cal, 3);
     const anchoring = await startAnchoring({ config, calendar: cal.calendar, dataDir: cal.dataDir, log });
     if (anchoring === undefined) throw new Error('anchoring did not start');
-    const cs = await commit(cal, 3);
     await until(() => anchoring.tip() !== undefined);
     const status = anchoring.status();
     const txid = String(status['unconfirmedTxid']);
     expect(status).toMatchObject({ chain: 'regtest', node: h.node.rpcUrl, wallet: wallet.wallet, walletBalanceSats: 10_000_000, rpcErrors: 0, tip: bytesToHex(anchoring.tip() as Uint8Array) });
     expect(cal.calendar.answer(cs[0] as Uint8Array)).toMatchObject({ reason: `Pending confirmation in Bitcoin blockchain; in unconfirmed transaction ${txid}` });
 
+    // A version is recorded (and shown) before it is broadcast: mine once the node has it.
+    await until(async () => (await wallet.getMempoolEntry(txid)) !== null);
     await h.node.mine(2);
     await until(() => cal.calendar.answer(cs[2] as Uint8Array).kind === 'complete');
     await anchoring.stop();
