@@ -35,7 +35,8 @@ export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: st
   const answer = deps.answer(commitment);
   switch (answer.kind) {
     case 'complete': {
-      const etag = `"${etagOf(answer.proof)}"`;
+      let etag = etags.get(answer.proof);
+      if (etag === undefined) etags.set(answer.proof, (etag = `"${etagOf(answer.proof)}"`));
       const headers = { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag };
       const inm = req.headers['if-none-match'];
       if (notModified(Array.isArray(inm) ? inm.join(',') : inm, etag)) return { status: 304, headers, body: '' };
@@ -53,6 +54,9 @@ export function getTip(deps: CalendarRoutesDeps): HttpResponse {
   if (!tip) return textResponse(404, 'No transaction in progress', CACHE.tip);
   return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.tip }, body: tip };
 }
+
+/** ETags of proofs the index keeps cached (the same bytes object), so a hot proof is hashed once. */
+const etags = new WeakMap<Uint8Array, string>();
 
 /** A strong validator for immutable bytes: FNV-1a 64 over the proof, cheap and stable across restarts and mirrors. */
 function etagOf(bytes: Uint8Array): string {

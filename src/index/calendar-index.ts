@@ -78,6 +78,8 @@ export class CalendarIndex {
   readonly anchors = new AnchorSet();
   readonly #log: IndexLog;
   readonly #proofs: BoundedCache<string, Lookup>;
+  /** The lowest levels of recently used blocks of leaves: the other proofs of a block skip their reads and hashing. */
+  readonly #blocks = new BoundedCache<string, Uint8Array[][]>(32_768, () => 1);
   #indexedSize = 0;
   #failure: Error | undefined;
   #lastChecked: { key: string; levels: Uint8Array[][] } | undefined;
@@ -282,7 +284,10 @@ export class CalendarIndex {
   }
 
   #revoke(anchorSeq: number): void {
-    if (this.anchors.revoke(anchorSeq)) this.#proofs.clear();
+    if (this.anchors.revoke(anchorSeq)) {
+      this.#proofs.clear();
+      this.#blocks.clear();
+    }
   }
 
   /** Commit number of a 44-byte commitment, or -1. */
@@ -323,8 +328,13 @@ export class CalendarIndex {
     const i = AnchorSet.leafIndex(anchor, n);
     const block = Math.floor(i / BLOCK_LEAVES);
     const first = block * BLOCK_LEAVES;
-    const blockLeaves = this.anchorLeaves({ ranges: sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)) });
-    const ops: Op[] = [OP_SHA256, ...merklePath(merkleLevels(blockLeaves), i - first), ...merklePath(upper.levels, block)];
+    const blockKey = `${anchor.seq}:${block}`;
+    let blockLevels = this.#blocks.get(blockKey);
+    if (!blockLevels) {
+      blockLevels = merkleLevels(this.anchorLeaves({ ranges: sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)) }));
+      this.#blocks.set(blockKey, blockLevels);
+    }
+    const ops: Op[] = [OP_SHA256, ...merklePath(blockLevels, i - first), ...merklePath(upper.levels, block)];
     const head = encodeOps(ops);
     const out = new Uint8Array(head.length + anchor.timestamp.length);
     out.set(head, 0);
