@@ -18,7 +18,7 @@ export function depthOf(minedHeight: number, tipHeight: number): number {
 
 export type MinedProof =
   | { kind: 'proof'; timestamp: Uint8Array; blockTime: number }
-  /** The block is no longer at its height on the best chain: the follower will see the reorg. */
+  /** The block is no longer at its height on the best chain: the transaction is to be looked for again. */
   | { kind: 'stale' };
 
 /**

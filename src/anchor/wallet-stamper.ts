@@ -21,7 +21,7 @@ import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.j
 import { StateWriteError } from './errors.js';
 import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
-import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, txRefOf } from './stamper-state.js';
+import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx, txRefOf } from './stamper-state.js';
 import { type AnchoringStatus, pendingView, stamperStatus } from './stamper-status.js';
 import { TimestampCycle, type VersionContent } from './timestamp-cycle.js';
 import { reportOutcome } from './cycle-report.js';
@@ -251,17 +251,22 @@ export class WalletStamper {
   async #onDisconnect(block: BlockRef, parent: BlockRef): Promise<void> {
     this.#log.warn('block left the best chain', { height: block.height, block: block.hash });
     for (const w of this.#state.waiting) {
-      const m = w.mined;
-      if (m === null || m.block.height <= parent.height) continue;
-      this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
-      // The version that was mined is back in the mempool (it goes first: it is the one broadcast again), but
-      // a block of the new branch may hold any other version of its cycle (miners' mempools differ): all stay
-      // recognised, or that block's version would be paid for a second time.
-      const back = w.versions.find((v) => v.txid === m.txid) as TxRef;
-      w.versions = [back, ...w.versions.filter((v) => v !== back)];
-      w.mined = null;
+      if (w.mined !== null && w.mined.block.height > parent.height) this.#unmined(w);
     }
     for (const a of this.#state.anchored.filter((x) => x.block.height > parent.height)) await this.#revoke(a);
+  }
+
+  /** The block of a waiting transaction left the chain: tracked again from the mempool (the caller saves). */
+  #unmined(w: WaitingTx): void {
+    const m = w.mined;
+    if (m === null) return;
+    this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
+    // The version that was mined is back in the mempool (it goes first: it is the one broadcast again), but
+    // a block of the new branch may hold any other version of its cycle (miners' mempools differ): all stay
+    // recognised, or that block's version would be paid for a second time.
+    const back = w.versions.find((v) => v.txid === m.txid) as TxRef;
+    w.versions = [back, ...w.versions.filter((v) => v !== back)];
+    w.mined = null;
   }
 
   /** Revocation record first (unless already revoked), then the state: a crash in between repeats neither wrongly. */
@@ -317,7 +322,13 @@ export class WalletStamper {
       const v = w.versions.find((x) => x.txid === m.txid) as TxRef;
       try {
         const proof = await proofForMinedTx(this.#rpc, { txid: m.txid, block: m.block, tip: v.tip, attestation: this.#chain.attestation });
-        if (proof.kind === 'stale') continue;
+        if (proof.kind === 'stale') {
+          // A block the follower never disconnects (found ahead of it in the mempool check, or left behind by
+          // a node that lost it): without this the transaction would wait on it forever.
+          this.#unmined(w);
+          this.#save();
+          continue;
+        }
         const seq = await this.#ledger.appendAnchor({ tip: v.tip, ranges: v.ranges, timestamp: proof.timestamp });
         this.#state.waiting = this.#state.waiting.filter((x) => x !== w);
         this.#state.anchored.push({ seq, txid: m.txid, block: m.block });

@@ -204,4 +204,34 @@ describe('reorgs', () => {
     expect(await opReturnTxids(wallet)).toHaveLength(1);
     await cal.close();
   });
+
+  it('a mined transaction whose block left the chain unseen by the follower: found again and anchored, not left waiting on the stale block', async () => {
+    const cal = await openCalendar();
+    const wallet = await fundedWallet(h.node, [10_000_000]);
+    const settings = testSettings({ confirmations: 3 });
+    const a = openStamper({ cal, rpc: wallet, log: captureLog().log, settings });
+    const cs = await commit(cal, 3);
+    await a.poll();
+    const [b1] = await h.node.mine(1);
+    await a.poll();
+    expect(a.state.waiting[0]?.mined?.block.hash).toBe(b1);
+    await a.stop();
+
+    await wallet.invalidateBlock(b1 as string);
+    const [b1b, , tipHash] = await mineFresh(h.node, 3); // the new branch re-mines our tx in b1b
+    const store = new StateStore(cal.dataDir.stateDir);
+    store.save({ ...store.load('regtest'), lastBlock: { height: await wallet.getBlockCount(), hash: tipHash as string } });
+
+    const { log, lines } = captureLog();
+    const b = openStamper({ cal, rpc: wallet, log, settings });
+    await b.poll();
+    await b.poll();
+    expect(linesWith(lines, 'mined transaction unconfirmed again')).toHaveLength(1);
+    expect(b.state.waiting).toHaveLength(0);
+    expect(b.state.anchored[0]?.block.hash).toBe(b1b);
+    const heights = await expectAnchored(h.node, cal, cs);
+    expect(await h.node.rpc.getBlockHash(heights[0] as number)).toBe(b1b);
+    expect(await opReturnTxids(wallet)).toHaveLength(1);
+    await cal.close();
+  });
 });
