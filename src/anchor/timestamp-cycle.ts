@@ -113,6 +113,12 @@ export async function signWithWallet(rpc: Pick<BitcoinRpc, 'signRawTransactionWi
 /** Builds, replaces and reconciles one cycle's versions. Not safe concurrently: the stamper's poll drives it. */
 export class TimestampCycle {
   readonly #d: CycleDeps;
+  /**
+   * A change script asked of the wallet for a start that sent nothing (fee cap, refusal, no funds):
+   * the next start uses it rather than asking again, or each retry (every block, every minute) would
+   * add a key the wallet keeps for ever. Dropped once a version paying to it may have reached the node.
+   */
+  #spareChange: Uint8Array | undefined;
 
   constructor(deps: CycleDeps) {
     this.#d = deps;
@@ -131,14 +137,20 @@ export class TimestampCycle {
     const input = chooseInput(unspent);
     if (input === undefined) return { kind: 'no-funds', detail: `no confirmed spendable output above dust (${unspent.length} outputs in the wallet)` };
     // The wallet gives the script; addresses are never parsed here (DESIGN §4).
-    const changeScript = (await rpc.getAddressInfo(await rpc.getRawChangeAddress())).scriptPubKey;
+    const changeScript = this.#spareChange ?? (await rpc.getAddressInfo(await rpc.getRawChangeAddress())).scriptPubKey;
+    this.#spareChange = changeScript;
     const cycle: Cycle = { input: { txid: input.txid, vout: input.vout, value: input.amount }, changeScript, versions: [] };
     const spec = this.#spec(cycle, content);
     const template = timestampTxTemplate(spec);
     if (!template.ok) return { kind: 'no-funds', detail: `output ${input.txid}:${input.vout} cannot fund a transaction (${template.code})` };
     // Signed only to learn the witness size, as the reference does; the margin covers a longer signature.
     const vsize = Math.ceil(((await signWithWallet(rpc, template.tx)).weight + SIGNATURE_WEIGHT_MARGIN) / 4);
-    return this.#send(cycle, content, spec, vsize, firstFee(this.#d.fees, await this.feeFacts(), vsize));
+    const decision = firstFee(this.#d.fees, await this.feeFacts(), vsize);
+    this.#spareChange = undefined;
+    const outcome = await this.#send(cycle, content, spec, vsize, decision);
+    // Not sent: nothing paying to it is in the node (every version tried was refused and forgotten).
+    if (outcome.kind !== 'sent') this.#spareChange = changeScript;
+    return outcome;
   }
 
   /** The next version of an open cycle, paying more than the newest one (which stays if this fails). */

@@ -1,6 +1,6 @@
 // Wallet-side faults on a real litecoind -regtest: an empty wallet, the fee cap, and a replacement the node refuses (-26). Intake goes on and nothing is lost in any of them.
 import { describe, expect, it } from 'vitest';
-import { decodeTx } from '../../src/bitcoin/index.js';
+import { BitcoinRpc, decodeTx } from '../../src/bitcoin/index.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fund, fundedWallet, linesWith, mineEmpty, openCalendar, openStamper, testSettings, verifyProof } from './harness.js';
 import type { Calendar } from '../../src/calendar/calendar.js';
@@ -11,6 +11,15 @@ function reasonOf(calendar: Calendar, c: Uint8Array | undefined): string {
   const a = calendar.answer(c as Uint8Array);
   if (a.kind !== 'pending') throw new Error(`expected pending, got ${a.kind}`);
   return a.reason;
+}
+
+/** Counts the change addresses asked of the wallet: each one is a key the wallet keeps for ever. */
+class CountingRpc extends BitcoinRpc {
+  changeAddresses = 0;
+  override getRawChangeAddress(type?: string): Promise<string> {
+    this.changeAddresses++;
+    return super.getRawChangeAddress(type);
+  }
 }
 
 describe('wallet faults', () => {
@@ -90,11 +99,17 @@ describe('wallet faults', () => {
     const cal = await openCalendar();
     const wallet = await fundedWallet(h.node, [5_000_000]);
     const { log, lines } = captureLog();
-    const stamper = openStamper({ cal, rpc: wallet, log, settings: testSettings({ maxFee: 100 }) });
+    const counting = new CountingRpc({ connection: wallet.connection, wallet: wallet.wallet as string });
+    const stamper = openStamper({ cal, rpc: counting, log, settings: testSettings({ maxFee: 100 }) });
     const c = await commit(cal, 2);
     await stamper.poll();
     await stamper.poll();
+    for (let i = 0; i < 3; i++) {
+      await mineEmpty(h.node); // tried again at each block
+      await stamper.poll();
+    }
     expect(stamper.state.cycle).toBeNull();
+    expect(counting.changeAddresses).toBe(1); // one unused change address, not one per attempt
     expect(linesWith(lines, 'fee cap reached: a transaction needs')).toHaveLength(1);
     expect(reasonOf(cal.calendar, c[1])).toBe('Pending confirmation in Bitcoin blockchain; stamping paused, fee cap reached');
     expect(await wallet.listTransactions('*', 100)).toHaveLength(1); // the funding only
