@@ -70,6 +70,9 @@ export class IndexFailedError extends Error {
 
 type Ranges = ReadonlyArray<{ start: number; end: number }>;
 
+/** Memory a cached 32-byte node costs with its object header (for cache budgets). */
+const NODE_COST = 128;
+
 export class CalendarIndex {
   readonly #journal: Journal;
   readonly #commits: CommitIndexFile;
@@ -79,7 +82,7 @@ export class CalendarIndex {
   readonly #log: IndexLog;
   readonly #proofs: BoundedCache<string, Lookup>;
   /** The lowest levels of recently used blocks of leaves: the other proofs of a block skip their reads and hashing. */
-  readonly #blocks = new BoundedCache<string, Uint8Array[][]>(32_768, () => 1);
+  readonly #blocks = new BoundedCache<string, Uint8Array[][]>(16 << 20, (levels) => levels.reduce((sum, l) => sum + l.length * NODE_COST, 200));
   #indexedSize = 0;
   #failure: Error | undefined;
   #lastChecked: { key: string; levels: Uint8Array[][] } | undefined;

@@ -43,7 +43,7 @@ export class TreeStore {
   constructor(dir: string, cacheBytes: number) {
     this.#dir = dir;
     mkdirSync(dir, { recursive: true });
-    this.#cache = new BoundedCache(cacheBytes, (t) => t.levels.reduce((s, l) => s + l.length * 32 + 64, 64));
+    this.#cache = new BoundedCache(cacheBytes, (t) => t.levels.reduce((s, l) => s + l.length * 128 + 64, 64));
   }
 
   #path(seq: number): string {

@@ -26,10 +26,6 @@ export function makeMerkleTree(stamps: readonly Timestamp[]): Timestamp {
   return level[0] as Timestamp;
 }
 
-function plain(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
 /** One level up. The common all-32-byte case hashes through one reused 64-byte buffer. */
 function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
   const n = level.length;
@@ -41,9 +37,10 @@ function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
     if (left.length === 32 && right.length === 32) {
       pair.set(left, 0);
       pair.set(right, 32);
-      out[j++] = plain(hash('sha256', pair, 'buffer'));
+      // a Buffer is a Uint8Array; not re-wrapping it saves an object per node on the hot path
+      out[j++] = hash('sha256', pair, 'buffer');
     } else {
-      out[j++] = plain(hash('sha256', Buffer.concat([left, right]), 'buffer'));
+      out[j++] = hash('sha256', Buffer.concat([left, right]), 'buffer');
     }
   }
   if (n % 2 === 1) out[j] = level[n - 1] as Uint8Array;

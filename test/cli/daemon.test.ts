@@ -202,7 +202,7 @@ describe('check-config', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['calendar', 'reindex', 'fsck', 'check-config', 'info']) {
+    for (const cmd of ['calendar', 'mirror', 'reindex', 'fsck', 'check-config', 'info', 'demo']) {
       const r = await run(process.execPath, [MAIN, cmd, '--help']);
       expect(r.stdout, cmd).toMatch(/usage: ots-calendar/);
     }
