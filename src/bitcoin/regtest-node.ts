@@ -174,6 +174,19 @@ export class RegtestNode {
   /** Starts a node, creates its wallet and mines `initialBlocks` (default 101) on a fresh chain. */
   static async start(options: RegtestNodeOptions = {}): Promise<RegtestNode> {
     const binary = findBinary(options.binary ?? 'litecoind');
+    // The free ports are released before the daemon binds them, so another process can take one first;
+    // the daemon then exits at once ("Unable to bind", "Unable to start HTTP server"): try new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RegtestNode.#startOnce(options, binary);
+      } catch (err) {
+        const portTaken = err instanceof RegtestNodeError && /Unable to (bind|start HTTP server)/i.test(err.message);
+        if (!portTaken || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  static async #startOnce(options: RegtestNodeOptions, binary: string): Promise<RegtestNode> {
     const node = new RegtestNode(options, binary, await freePorts(2));
     try {
       await node.#launch();
