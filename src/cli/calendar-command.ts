@@ -1,12 +1,10 @@
 /** @module `ots-calendar calendar`: wires data directory, journal, index, calendar, aggregator and HTTP together, and stops them cleanly. */
-import type { AddressInfo } from 'node:net';
 import { Journal } from '../journal/index.js';
 import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { Calendar } from '../calendar/calendar.js';
 import { openDataDir, type DataDir } from '../calendar/data-dir.js';
 import { Aggregator } from '../aggregator/aggregator.js';
 import { createApp } from '../http/app.js';
-import { createNodeServer } from '../http/node-server.js';
 import { mirrorApiRoutes } from '../http/journal-routes.js';
 import type { StatusInfo } from '../http/status-page.js';
 import type { Config } from './config.js';
@@ -16,6 +14,7 @@ import { progressReporter } from './progress.js';
 import { calendarMetrics } from '../http/calendar-metrics.js';
 import { createNotifier } from './systemd-notify.js';
 import { directoryBytes } from './disk-usage.js';
+import { listenHttp } from './http-listener.js';
 import { startAnchoring } from '../anchor/start.js';
 
 export interface RunningCalendar {
@@ -142,34 +141,13 @@ async function serve(
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
     extraRoutes: mirrorApiRoutes(journal, index),
   });
-  const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
-  const server = createNodeServer(app, {
-    onAccess: access
-      ? (req, res, ms) => {
-          metrics.onRequest(req, res, ms);
-          access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 });
-        }
-      : metrics.onRequest,
-    bodyTimeoutMs: Number(config['body-timeout-ms']),
-    headersTimeoutMs: Number(config['headers-timeout-ms']),
-    requestTimeoutMs: Number(config['headers-timeout-ms']) + Number(config['body-timeout-ms']),
-    keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, backlog: Number(config['listen-backlog']) }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const { server, url } = await listenHttp(app, { config, log, host, port, onRequest: metrics.onRequest });
   cleanups.push(() => {
     server.close();
     server.closeAllConnections();
   });
   aggregator.start();
   cleanups.push(() => aggregator.stop());
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log.info('calendar listening', { url, uri: calendar.uri, tickMs: aggregator.tickMs });
   const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
   notifier.ready(`serving ${url}; ${index.commitCount} commitments`);

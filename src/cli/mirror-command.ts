@@ -1,12 +1,11 @@
 /** @module `ots-calendar mirror`: follows a calendar (journal API, or the reference's backup chunks), verifies what it stores, and serves the same proofs. */
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain } from '../bitcoin/index.js';
 import type { Answer } from '../calendar/calendar.js';
 import { createApp } from '../http/app.js';
 import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
-import { createNodeServer } from '../http/node-server.js';
 import type { StatusInfo } from '../http/status-page.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
@@ -19,6 +18,7 @@ import { OPTIONS } from './options.js';
 import { installSignalHandlers } from './signals.js';
 import { progressReporter } from './progress.js';
 import { createNotifier } from './systemd-notify.js';
+import { listenHttp } from './http-listener.js';
 import { VERSION } from './version.js';
 
 export const MIRROR_SUMMARY = 'Mirror a calendar: follow its journal (or a reference calendar\'s backup chunks), verify it, serve its proofs.';
@@ -249,31 +249,13 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
     extraRoutes: role.routes,
   });
-  const access = config['access-log'] === true ? log.child({ access: true }) : undefined;
-  const server = createNodeServer(app, {
-    onAccess: access
-      ? (req, res, ms) => {
-          metrics.onRequest(req, res, ms);
-          access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 });
-        }
-      : metrics.onRequest,
-    headersTimeoutMs: Number(config['headers-timeout-ms']),
-    keepAliveTimeoutMs: Number(config['keep-alive-timeout-ms']),
-  });
+  let server: Server;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    ({ server, url } = await listenHttp(app, { config, log, host, port, onRequest: metrics.onRequest }));
   } catch (err) {
     await role.close();
     throw err;
   }
-  const addr = server.address() as AddressInfo;
-  url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   role.start();
   log.info('mirror listening', { url, upstream, protocol: role.protocol });
   const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
