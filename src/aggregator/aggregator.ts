@@ -66,6 +66,8 @@ export interface AggregatorStats {
   lastTickAt: number | undefined;
   lastBatch: number;
   failures: number;
+  /** When a tick last failed to commit (ms), if it did. */
+  lastFailureAt: number | undefined;
 }
 
 export class Aggregator {
@@ -80,7 +82,7 @@ export class Aggregator {
   #running: Promise<void> | undefined;
   #stopped = false;
   #nextAt = 0;
-  readonly stats: AggregatorStats = { ticks: 0, digests: 0, queued: 0, lastTickAt: undefined, lastBatch: 0, failures: 0 };
+  readonly stats: AggregatorStats = { ticks: 0, digests: 0, queued: 0, lastTickAt: undefined, lastBatch: 0, failures: 0, lastFailureAt: undefined };
 
   constructor(opts: AggregatorOptions) {
     this.#upstream = opts.upstream;
@@ -166,6 +168,7 @@ export class Aggregator {
       ({ suffix } = await this.#upstream.commit(root));
     } catch (cause) {
       this.stats.failures++;
+      this.stats.lastFailureAt = Date.now();
       this.#onError?.(cause);
       const err = new CommitFailedError({ cause });
       for (const w of batch) w.reject(err);

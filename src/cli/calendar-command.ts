@@ -107,6 +107,8 @@ async function serve(
     if (stoppingNow) problems.push('shutting down');
     if (journal.failure) problems.push('journal not writable');
     if (index.failure) problems.push('index failed');
+    const { lastFailureAt, lastTickAt } = aggregator.stats;
+    if (lastFailureAt !== undefined && (lastTickAt === undefined || lastFailureAt > lastTickAt)) problems.push('the last commitment could not be stored');
     if (anchoring && anchoring.status()['nodeReachable'] !== true) problems.push('Bitcoin node not reachable');
     if (index.indexedSize < journal.head().size) problems.push('index catching up');
     return problems;
