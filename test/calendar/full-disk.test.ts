@@ -1,7 +1,7 @@
 /**
  * A full disk, for real: the calendar's data directory on a tiny tmpfs. Intake answers 503 with a clear text
- * (never a 200 for a digest it could not store), the process stays up, and once space is freed and the
- * calendar restarted every acknowledged digest still has its answer and the journal checks clean.
+ * (never a 200 for a digest it could not store), the process stays up and resumes by itself once space is
+ * freed, and after a restart every acknowledged digest still has its answer and the journal checks clean.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync, execFile } from 'node:child_process';
@@ -59,7 +59,15 @@ describe('a full disk', () => {
       expect(ready.status).toBe(503);
       expect(await ready.text()).toContain('the last commitment could not be stored');
       expect(cal.lines.some((l) => l['level'] === 'error')).toBe(true);
+      // space freed: intake resumes by itself, no restart needed
       rmSync(join(mountPoint, 'filler'));
+      for (let i = 0; i < 3; i++) {
+        const digest = randomBytes(32);
+        const r = await fetch(`${cal.url}/digest`, { method: 'POST', body: digest });
+        expect(r.status).toBe(200);
+        acked.push({ digest, proof: new Uint8Array(await r.arrayBuffer()) });
+      }
+      expect((await fetch(`${cal.url}/readyz`)).status).toBe(200);
     } finally {
       const exit = await cal.stop();
       expect(exit, cal.stderr.join('') + JSON.stringify(cal.lines.slice(-5))).toEqual({ code: 0, signal: null });
