@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import {
   Journal,
@@ -8,17 +8,9 @@ import {
   type JournalIo,
   type RecordLocation,
 } from '../../src/journal/index.js';
-import { commitEntry, commitment, recomputeHead, tempDir } from './fixtures/journal-fixture.js';
+import { commitEntry, commitment, recomputeHead, scratchDirs } from './fixtures/journal-fixture.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 /** Counts calls on the real file operations; `hold` makes the next fdatasyncs wait until released. */
 function countingIo(): {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pbkdf2 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,17 +13,9 @@ import {
   type JournalRecord,
   type RecordLocation,
 } from '../../src/journal/index.js';
-import { anchor, commitEntry, commitment, recomputeHead, tempDir } from './fixtures/journal-fixture.js';
+import { anchor, commitEntry, commitment, recomputeHead, scratchDirs } from './fixtures/journal-fixture.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 describe('Journal basics', () => {
   it('appends records, assigns consecutive seqs and reads them back by location', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -10,17 +10,9 @@ import {
   type JournalEntry,
   type RecordLocation,
 } from '../../src/journal/index.js';
-import { FaultyIo, anchor, captureLog, commitEntry, commitment, recomputeHead, tempDir } from './fixtures/journal-fixture.js';
+import { FaultyIo, anchor, captureLog, commitEntry, commitment, recomputeHead, scratchDirs } from './fixtures/journal-fixture.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 const R = 4;
 const ACTIVE = '0000000000000004.seg';

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -8,17 +8,9 @@ import {
   verifyJournal,
   type JournalRecord,
 } from '../../src/journal/index.js';
-import { captureLog, commitEntry, commitment, recomputeHead, segmentFiles, tempDir } from './fixtures/journal-fixture.js';
+import { captureLog, commitEntry, commitment, recomputeHead, segmentFiles, scratchDirs } from './fixtures/journal-fixture.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 const seg = (first: number): string => `${String(first).padStart(16, '0')}.seg`;
 const end = (first: number): string => `${String(first).padStart(16, '0')}.end`;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -8,17 +8,9 @@ import {
   verifyJournal,
   type RecordLocation,
 } from '../../src/journal/index.js';
-import { FaultyIo, captureLog, commitEntry, commitment, recomputeHead, tempDir, type FaultMode, type FaultOp } from './fixtures/journal-fixture.js';
+import { FaultyIo, captureLog, commitEntry, commitment, recomputeHead, type FaultMode, type FaultOp, scratchDirs } from './fixtures/journal-fixture.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 const isSegment = (p: string): boolean => p.endsWith('.seg');
 const isSidecarTmp = (p: string): boolean => p.endsWith('.end.tmp');
