@@ -10,6 +10,7 @@ import type { FollowerLog, FollowerState } from './follower.js';
 import type { FetchLike } from './journal-client.js';
 import { apiUrl } from './journal-protocol.js';
 import { ProofGraph, ProofGraphError } from './proof-graph.js';
+import { sleep } from './abortable-sleep.js';
 
 /** Largest chunk accepted: a real one (1,000 proofs, nodes shared) is a few hundred KB. */
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
@@ -34,19 +35,6 @@ export interface BackupMirrorStats {
   recordsAppended: number;
   attestationsChecked: number;
   retries: number;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }
 
 /** A verified chunk: its proof graph and the commitments it proves. */

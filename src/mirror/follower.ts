@@ -6,6 +6,7 @@ import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
 import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import type { JournalHeadInfo } from './journal-protocol.js';
+import { sleep } from './abortable-sleep.js';
 
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
 
@@ -60,19 +61,6 @@ const RETRY_LOG_INTERVAL_MS = 30_000;
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }
 
 /**
