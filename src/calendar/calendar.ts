@@ -60,7 +60,11 @@ export class Calendar implements Upstream {
   async #append(entry: JournalEntry): Promise<number> {
     const [loc] = await this.journal.append([entry]);
     if (!loc) throw new RangeError('journal append returned no location');
-    if (this.index.failure) throw this.index.failure;
+    if (this.index.failure) {
+      // the record is durable; the index re-derives it (and any other it missed) once it can write again
+      void this.index.heal();
+      throw this.index.failure;
+    }
     if (this.index.indexedSize <= loc.seq) throw new IndexFailedError(`journal record ${loc.seq} is durable but not indexed`);
     return loc.seq;
   }

@@ -1,5 +1,6 @@
 /** @module anchors.idx: the journal locations of every anchor and revocation record, so opening the index never rescans the journal. */
 import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, constants } from 'node:fs';
+import type { IndexWrite } from './commit-index.js';
 
 /** 16-byte entries: kind (u32 BE: 1 anchor, 2 revocation), journal seq (u64 BE), offset in segment (u32 BE). Derived, not fsynced. */
 const ENTRY = 16;
@@ -14,12 +15,15 @@ export class AnchorIndexFile {
   readonly #fd: number;
   #entries: AnchorEntry[];
 
-  private constructor(fd: number, entries: AnchorEntry[]) {
+  readonly #write: IndexWrite;
+
+  private constructor(fd: number, entries: AnchorEntry[], write: IndexWrite) {
     this.#fd = fd;
     this.#entries = entries;
+    this.#write = write;
   }
 
-  static open(path: string): AnchorIndexFile {
+  static open(path: string, write: IndexWrite = writeSync): AnchorIndexFile {
     // read-write without O_APPEND, which would make positional writes ignore their position
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     const size = fstatSync(fd).size;
@@ -42,7 +46,7 @@ export class AnchorIndexFile {
         offset: buf.readUInt32BE(i * ENTRY + 12),
       });
     }
-    const f = new AnchorIndexFile(fd, entries);
+    const f = new AnchorIndexFile(fd, entries, write);
     if (entries.length !== count) f.truncateToCount(entries.length);
     return f;
   }
@@ -57,7 +61,7 @@ export class AnchorIndexFile {
     buf.writeUInt32BE(Math.floor(e.seq / 0x1_0000_0000), 4);
     buf.writeUInt32BE(e.seq % 0x1_0000_0000, 8);
     buf.writeUInt32BE(e.offset, 12);
-    writeSync(this.#fd, buf, 0, ENTRY, this.#entries.length * ENTRY);
+    if (this.#write(this.#fd, buf, 0, ENTRY, this.#entries.length * ENTRY) !== ENTRY) throw new RangeError('anchors.idx: short write');
     this.#entries.push(e);
   }
 

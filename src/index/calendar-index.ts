@@ -7,7 +7,8 @@
  * - `apply` is the only way records enter it. The journal calls it (as an append listener) after each durable
  *   flush, before the appends resolve, so a commitment is answerable the moment its POST returns. Records
  *   must come in sequence: a gap or a failed write puts the index in a failed state (`failure`), which the
- *   calendar turns into 503s and /readyz into "not ready", until a restart re-derives it.
+ *   calendar turns into 503s and /readyz into "not ready", until `heal()` re-derives from the journal what
+ *   the index missed (or a restart does).
  * - Lookups are synchronous (preads) and never modify anything. Unknown commitments are `{ kind: 'unknown' }`.
  * - Not usable after `close()`.
  */
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import { COMMITMENT_BYTES, type Journal, type JournalRecord, type RecordLocation } from '../journal/index.js';
 import { OP_SHA256, encodeOps, merkleLevels, merklePath, type Op } from '../ots/index.js';
-import { CommitIndexFile, fingerprintOf, type CommitEntry } from './commit-index.js';
+import { CommitIndexFile, fingerprintOf, type CommitEntry, type IndexWrite } from './commit-index.js';
 import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet, type AnchorInfo } from './anchor-set.js';
 import { BoundedCache } from './bounded-cache.js';
@@ -39,6 +40,8 @@ export interface IndexOptions {
   proofCacheBytes?: number;
   /** Progress while catching up on a long journal tail. */
   progress?: (done: number, total: number) => void;
+  /** Writes to the index files (fault injection in tests); fs.writeSync by default. */
+  write?: IndexWrite;
 }
 
 /** An anchor record whose stated tip is not the merkle tip of the commitments it names. */
@@ -86,13 +89,15 @@ export class CalendarIndex {
   #indexedSize = 0;
   #failure: Error | undefined;
   #lastChecked: { key: string; levels: Uint8Array[][] } | undefined;
+  #healing: Promise<boolean> | undefined;
+  #lastHealAt = 0;
   #unsubscribe: (() => void) | undefined;
 
   private constructor(opts: IndexOptions) {
     mkdirSync(opts.dir, { recursive: true });
     this.#journal = opts.journal;
-    this.#commits = CommitIndexFile.open(join(opts.dir, 'commits.idx'));
-    this.#anchorFile = AnchorIndexFile.open(join(opts.dir, 'anchors.idx'));
+    this.#commits = CommitIndexFile.open(join(opts.dir, 'commits.idx'), opts.write);
+    this.#anchorFile = AnchorIndexFile.open(join(opts.dir, 'anchors.idx'), opts.write);
     this.#trees = new TreeStore(join(opts.dir, 'trees'), opts.treeCacheBytes ?? 64 << 20);
     this.#log = opts.log ?? (() => undefined);
     this.#proofs = new BoundedCache(opts.proofCacheBytes ?? 32 << 20, (l) => (l.kind === 'complete' ? l.proof.length + 200 : 100));
@@ -219,28 +224,78 @@ export class CalendarIndex {
   /** Indexes records just made durable, in sequence. Never throws: a failure is kept in `failure`. */
   apply(records: ReadonlyArray<{ record: JournalRecord; loc: RecordLocation }>): void {
     if (this.#failure) return;
-    const commits: CommitEntry[] = [];
-    let next = this.#indexedSize;
     try {
-      for (const { record, loc } of records) {
-        if (record.seq < next) continue; // already indexed
-        if (record.seq !== next) throw new IndexFailedError(`index expected journal record ${next}, got ${record.seq}`);
-        if (record.type === 'commit') {
-          commits.push({ time: readU32(record.commitment, 0), fingerprint: fingerprintOf(record.commitment), seq: loc.seq, offset: loc.offset });
-        } else {
-          // commit entries first: an anchor's tree is built from the commitments the index holds
-          this.#commits.append(commits.splice(0));
-          this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset });
-          if (record.type === 'anchor') this.#addAnchor(record, loc, true);
-          else this.#revoke(record.revocation.anchorSeq);
-        }
-        next = record.seq + 1;
-      }
-      this.#commits.append(commits);
-      this.#indexedSize = next;
+      this.#applyRecords(records);
     } catch (cause) {
       this.#failure = cause instanceof IndexFailedError ? cause : new IndexFailedError('the index could not be written', { cause });
-      this.#log('error', 'index failed; answers may be incomplete until a restart re-derives it', { err: this.#failure, cause });
+      this.#log('error', 'index failed; it re-derives what it missed from the journal once it can write again', { err: this.#failure, cause });
+    }
+  }
+
+  #applyRecords(records: ReadonlyArray<{ record: JournalRecord; loc: RecordLocation }>): void {
+    const commits: CommitEntry[] = [];
+    let next = this.#indexedSize;
+    for (const { record, loc } of records) {
+      if (record.seq < next) continue; // already indexed
+      if (record.seq !== next) throw new IndexFailedError(`index expected journal record ${next}, got ${record.seq}`);
+      if (record.type === 'commit') {
+        commits.push({ time: readU32(record.commitment, 0), fingerprint: fingerprintOf(record.commitment), seq: loc.seq, offset: loc.offset });
+      } else {
+        // commit entries first: an anchor's tree is built from the commitments the index holds
+        this.#commits.append(commits.splice(0));
+        this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset });
+        if (record.type === 'anchor') this.#addAnchor(record, loc, true);
+        else this.#revoke(record.revocation.anchorSeq);
+      }
+      next = record.seq + 1;
+    }
+    this.#commits.append(commits);
+    this.#indexedSize = next;
+  }
+
+  /**
+   * After a failure (a write error such as a full disk): cuts what the failed write left, re-derives from the
+   * journal every record the index missed, and resumes. Resolves true once healthy, false if it still cannot
+   * write. Concurrent calls share one attempt; attempts start at most once a second.
+   */
+  heal(): Promise<boolean> {
+    if (!this.#failure) return Promise.resolve(true);
+    if (this.#healing) return this.#healing;
+    if (Date.now() - this.#lastHealAt < 1000) return Promise.resolve(false);
+    this.#lastHealAt = Date.now();
+    this.#healing = this.#heal().finally(() => {
+      this.#healing = undefined;
+    });
+    return this.#healing;
+  }
+
+  async #heal(): Promise<boolean> {
+    try {
+      this.#commits.dropPartial();
+      this.#anchorFile.truncateToCount(this.#anchorFile.entries.length);
+      const lastAnchor = this.#anchorFile.entries.at(-1);
+      // the failed write may have been the tree of an anchor already listed in anchors.idx
+      if (lastAnchor?.kind === 'anchor' && !this.anchors.get(lastAnchor.seq)) this.#loadAnchorEntry('anchor', lastAnchor);
+      const lastCommit = this.#commits.count > 0 ? this.#commits.entry(this.#commits.count - 1).seq : -1;
+      this.#indexedSize = Math.max(lastCommit, lastAnchor?.seq ?? -1) + 1;
+      for (;;) {
+        // checked and cleared with no await in between: no append can complete unseen
+        const size = this.#journal.head().size;
+        if (this.#indexedSize >= size) {
+          this.#failure = undefined;
+          this.#log('info', 'index resumed', { records: size });
+          return true;
+        }
+        const batch: Array<{ record: JournalRecord; loc: RecordLocation }> = [];
+        for await (const { record, loc } of this.#journal.scan(this.#indexedSize)) {
+          if (record.seq >= size) break;
+          batch.push({ record, loc });
+        }
+        this.#applyRecords(batch);
+      }
+    } catch (err) {
+      this.#log('warn', 'index still cannot follow the journal', { err });
+      return false;
     }
   }
 

@@ -17,6 +17,9 @@ export const ENTRY_SIZE = 20;
 /** One in-memory time sample per block of entries: a lookup reads one block (5 KB) with one pread. */
 const BLOCK_ENTRIES = 256;
 
+/** Writes to an index file (fs.writeSync by default; injectable so tests can make it fail like a full disk). */
+export type IndexWrite = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => number;
+
 export interface CommitEntry {
   time: number;
   fingerprint: number;
@@ -36,19 +39,22 @@ export class CommitIndexFile {
   /** Scratch for one block read by `candidates` (lookups are synchronous, so one buffer serves all). */
   readonly #block = Buffer.alloc(BLOCK_ENTRIES * ENTRY_SIZE);
 
-  private constructor(fd: number, count: number) {
+  readonly #write: IndexWrite;
+
+  private constructor(fd: number, count: number, write: IndexWrite) {
     this.#fd = fd;
     this.#count = count;
+    this.#write = write;
   }
 
   /** Opens (creating) the file; a torn trailing partial entry is cut. Reads it once to build the time samples. */
-  static open(path: string): CommitIndexFile {
+  static open(path: string, write: IndexWrite = writeSync): CommitIndexFile {
     // read-write without O_APPEND: on Linux O_APPEND makes positional writes ignore their position
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     const size = fstatSync(fd).size;
     const count = Math.floor(size / ENTRY_SIZE);
     if (size % ENTRY_SIZE !== 0) ftruncateSync(fd, count * ENTRY_SIZE);
-    const f = new CommitIndexFile(fd, 0);
+    const f = new CommitIndexFile(fd, 0, write);
     f.#load(count);
     return f;
   }
@@ -104,8 +110,13 @@ export class CommitIndexFile {
     const buf = Buffer.alloc(entries.length * ENTRY_SIZE);
     entries.forEach((e, i) => encodeEntry(buf, i * ENTRY_SIZE, e));
     let written = 0;
-    while (written < buf.length) written += writeSync(this.#fd, buf, written, buf.length - written, this.#count * ENTRY_SIZE + written);
+    while (written < buf.length) written += this.#write(this.#fd, buf, written, buf.length - written, this.#count * ENTRY_SIZE + written);
     for (const e of entries) this.#note(this.#count++, e.time, e.fingerprint);
+  }
+
+  /** Cuts what a failed append left after the last whole entry. */
+  dropPartial(): void {
+    ftruncateSync(this.#fd, this.#count * ENTRY_SIZE);
   }
 
   /** Drops entries n and later (used when the journal holds fewer records than the index claims). */
