@@ -106,7 +106,10 @@ async function serve(
     const problems: string[] = [];
     if (stoppingNow) problems.push('shutting down');
     if (journal.failure) problems.push('journal not writable');
-    if (index.failure) problems.push('index failed');
+    if (index.failure) {
+      problems.push('index failed');
+      void index.heal(); // readiness and watchdog checks retry it even without traffic
+    }
     const { lastFailureAt, lastTickAt } = aggregator.stats;
     if (lastFailureAt !== undefined && (lastTickAt === undefined || lastFailureAt > lastTickAt)) problems.push('the last commitment could not be stored');
     if (anchoring && anchoring.status()['nodeReachable'] !== true) problems.push('Bitcoin node not reachable');
