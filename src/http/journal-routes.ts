@@ -20,7 +20,7 @@ import { CACHE, notModified } from './cache-policy.js';
 import { textResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
-/** Tail requests waiting at once; more are answered at once (empty) rather than holding more sockets. */
+/** Tail requests waiting at once; more are told to come back shortly (503) rather than holding more sockets. */
 const MAX_WAITERS = 10_000;
 const SHORT = `public, max-age=${SHORT_MAX_AGE_SECONDS}`;
 const DECIMAL = /^\d{1,15}$/;
@@ -30,6 +30,8 @@ export interface JournalRoutesOptions {
   chunkRecords?: number;
   /** Cap on `wait` of tail requests. */
   maxWaitMs?: number;
+  /** Tail requests waiting at once (default 10,000). */
+  maxWaiters?: number;
 }
 
 export interface JournalRoutes {
@@ -55,6 +57,7 @@ function hex(b: Uint8Array): string {
 export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {}): JournalRoutes {
   const C = opts.chunkRecords ?? CHUNK_RECORDS;
   const maxWait = opts.maxWaitMs ?? MAX_TAIL_WAIT_MS;
+  const maxWaiters = opts.maxWaiters ?? MAX_WAITERS;
   const hashes = new JournalHashes(journal, C);
   const waiters = new Set<Waiter>();
   let closed = false;
@@ -95,7 +98,9 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
   };
 
   const tail = async (from: number, waitMs: number): Promise<HttpResponse> => {
-    if (journal.head().size === from && waitMs > 0 && !closed && waiters.size < MAX_WAITERS) {
+    if (journal.head().size === from && waitMs > 0 && !closed) {
+      // an empty answer now would bring the same request straight back: a storm instead of a wait
+      if (waiters.size >= maxWaiters) return textResponse(503, 'Too many waiting requests; retry shortly', CACHE.never, { 'retry-after': '1' });
       await new Promise<void>((resolve) => {
         const w: Waiter = {
           from,

@@ -7,7 +7,7 @@ import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from '
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { FollowerLog, FollowerState } from './follower.js';
-import type { FetchLike } from './journal-client.js';
+import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
 import { apiUrl } from './journal-protocol.js';
 import { ProofGraph, ProofGraphError } from './proof-graph.js';
 import { sleep } from './abortable-sleep.js';
@@ -27,6 +27,8 @@ export interface BackupMirrorOptions {
   /** Wait before asking again for a chunk that does not exist yet (the reference's tool: 60 s). */
   pollMs?: number;
   timeoutMs?: number;
+  /** Largest chunk accepted (default 64 MiB); a longer body is refused before it is all read. */
+  maxChunkBytes?: number;
 }
 
 export interface BackupMirrorStats {
@@ -129,24 +131,31 @@ export class BackupMirror {
     return proof ? { kind: 'complete', proof } : { kind: 'unknown' };
   }
 
-  /** Chunk n's bytes, or undefined when the upstream does not have it (any status but 200, as the reference's tool). */
+  /**
+   * Chunk n's bytes, or undefined when the upstream does not have it (any other status but 200, as the
+   * reference's tool); a 5xx, 408 or 429 is trouble to retry, not the end of the chunks.
+   */
   async #get(n: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
     const url = apiUrl(this.upstream, `/experimental/backup/${n}`);
     const timeout = AbortSignal.timeout(this.#opts.timeoutMs ?? 60_000);
+    const max = this.#opts.maxChunkBytes ?? MAX_CHUNK_BYTES;
     let res: Response;
     try {
       res = await this.#fetch(url, { signal: AbortSignal.any([signal, timeout]), headers: { 'user-agent': this.#opts.userAgent ?? 'ots-calendar-mirror' } });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
+        if (transientStatus(res.status)) throw new UpstreamUnavailableError(url, `HTTP ${res.status}`);
         return undefined;
       }
       const declared = Number(res.headers.get('content-length') ?? 0);
-      if (declared > MAX_CHUNK_BYTES) throw new BackupChunkError(n, `${declared} bytes exceeds ${MAX_CHUNK_BYTES}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (bytes.length > MAX_CHUNK_BYTES) throw new BackupChunkError(n, `${bytes.length} bytes exceeds ${MAX_CHUNK_BYTES}`);
-      return bytes;
+      if (declared > max) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new BackupChunkError(n, `${declared} bytes exceeds ${max}`);
+      }
+      // read in pieces: a body without a length (or a longer one than declared) is cut off at the bound
+      return await readBounded(res, url, max, signal);
     } catch (cause) {
-      if (cause instanceof BackupChunkError || signal.aborted) throw cause;
+      if (cause instanceof VerificationFailedError || cause instanceof UpstreamUnavailableError || signal.aborted) throw cause;
       throw new UpstreamUnavailableError(url, cause instanceof Error ? cause.message : String(cause), { cause });
     }
   }
@@ -156,7 +165,14 @@ export class BackupMirror {
     let stored = 0;
     for (;;) {
       const n = this.store.chunks;
-      const bytes = await this.#get(n, signal);
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await this.#get(n, signal);
+      } catch (err) {
+        // a body too long to be a chunk is a lie as much as a chunk that does not verify
+        if (err instanceof VerificationFailedError) this.#fail(err);
+        throw err;
+      }
       if (bytes === undefined) {
         this.#caughtUpAt = Date.now();
         if (this.#state !== 'failed') this.#state = 'following';

@@ -3,9 +3,9 @@ import { FatalJournalError, type Journal, type JournalRecord } from '../journal/
 import type { CalendarIndex } from '../index/calendar-index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
-import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
+import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
-import type { JournalHeadInfo } from './journal-protocol.js';
+import { TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
 import { sleep } from './abortable-sleep.js';
 
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
@@ -164,7 +164,8 @@ export class JournalFollower {
       this.#head = await this.#client.head(combined);
       this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
       const target = this.#head.size;
-      while (this.localSize < target) await this.#guarded(() => this.#step(combined, 0));
+      // up to the head as it was, or less when a later answer says the upstream holds less (a stale or other replica's head)
+      while (this.localSize < Math.min(target, this.#upstreamSize)) await this.#guarded(() => this.#step(combined, 0));
       await this.#guarded(() => this.#step(combined, 0));
       return { localSize: this.localSize, upstreamSize: this.#upstreamSize };
     } finally {
@@ -304,6 +305,8 @@ export class JournalFollower {
       batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
       const size = batch.upstreamSize ?? -1;
       if (size < pos) throw new SequenceError(`the upstream holds ${size} records, fewer than the ${pos} the mirror verified; it lost or rewrote records`);
+      // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
+      if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
       if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
         throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
       }

@@ -33,7 +33,7 @@ const HASH_HEX = /^[0-9a-f]{64}$/;
 const DECIMAL = /^\d{1,15}$/;
 
 /** Statuses a proxy or a busy upstream gives for a moment: retry, do not judge the upstream. */
-function transientStatus(status: number): boolean {
+export function transientStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
@@ -148,7 +148,7 @@ function describe(err: unknown): string {
 }
 
 /** The body, refusing (before buffering it all) one longer than `max` bytes. */
-async function readBounded(res: Response, url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
+export async function readBounded(res: Response, url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
   const declared = res.headers.get('content-length');
   if (declared !== null && Number(declared) > max) {
     await res.body?.cancel().catch(() => undefined);

@@ -1,0 +1,149 @@
+// Upstreams that misbehave without lying about records: a head ahead of the tail, an empty tail that claims more, a
+// server full of waiting requests, a backup upstream that answers 5xx or streams an endless body.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Journal } from '../../src/journal/index.js';
+import { journalRoutes } from '../../src/http/journal-routes.js';
+import { BackupChunkError, BackupMirror, CalendarMirror, UpstreamUnavailableError, type FetchLike } from '../../src/mirror/index.js';
+import { tempDir } from '../fixtures/calendar-process.js';
+import { buildJournal } from './fixtures/journal-builder.js';
+import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
+
+let up: InProcessUpstream;
+
+beforeAll(async () => {
+  const dir = tempDir('otsm-faults-up-');
+  await buildJournal(dir, { count: 200, anchorEvery: 100 });
+  up = await startInProcessUpstream(dir);
+});
+
+afterAll(async () => {
+  await up?.close();
+});
+
+/** fetch, with every answer to a path containing `part` rewritten by `change`. */
+function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchLike {
+  return async (url, init) => {
+    const res = await fetch(url, init);
+    return url.includes(part) ? change(res) : res;
+  };
+}
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function stop(server: Server): void {
+  server.close();
+  server.closeAllConnections();
+}
+
+describe('an upstream that misbehaves', () => {
+  it('catchUp ends when the tail holds less than a head said (a stale head, another replica)', async () => {
+    const size = up.journal.head().size;
+    // the head claims ten records more than the journal the tail is served from
+    const fetchLike = rewriting('/journal/head', async (res) => {
+      const head = (await res.json()) as { size: number };
+      return new Response(JSON.stringify({ ...head, size: head.size + 10 }), { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url, fetch: fetchLike });
+    try {
+      const progress = await mirror.follower.catchUp(AbortSignal.timeout(3_000));
+      expect(progress.localSize).toBe(size);
+      expect(mirror.follower.failure).toBeUndefined();
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('an empty tail from an upstream that says it holds more stops following, not a request storm', async () => {
+    let tails = 0;
+    const fetchLike = rewriting('/journal/tail', async (res) => {
+      tails++;
+      await res.body?.cancel();
+      const headers = new Headers(res.headers);
+      headers.set('x-journal-count', '0');
+      headers.set('x-journal-size', String(Number(res.headers.get('x-journal-size')) + 5));
+      headers.delete('content-length');
+      return new Response(new Uint8Array(0), { status: 200, headers });
+    });
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url, fetch: fetchLike, waitMs: 200 });
+    try {
+      mirror.follower.start();
+      const t0 = Date.now();
+      while (mirror.follower.failure === undefined && Date.now() - t0 < 1_500) await new Promise((r) => setTimeout(r, 20));
+      expect(mirror.follower.failure?.code).toBe('mirror-protocol');
+      expect(tails).toBeLessThan(5);
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('a server with all its tail waits taken answers 503 at once rather than an empty 200 that comes straight back', async () => {
+    const journal = await Journal.open({ dir: join(tempDir('otsm-faults-w-'), 'journal'), log: () => undefined });
+    const routes = journalRoutes(journal, { maxWaiters: 1 });
+    const tail = (wait: number) => routes.route({ method: 'GET', path: '/journal/tail', query: `from=0&wait=${wait}`, headers: {}, body: new Uint8Array(0) });
+    try {
+      const first = tail(5_000);
+      const t0 = Date.now();
+      const second = await tail(5_000);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(second?.status).toBe(503);
+      expect(second?.headers['retry-after']).toBe('1');
+      expect(second?.headers['cache-control']).toBe('no-store');
+      routes.close();
+      expect((await first)?.status).toBe(503);
+    } finally {
+      routes.close();
+      await journal.close();
+    }
+  });
+
+  it('a backup upstream answering 5xx is retried, not taken for the end of its chunks', async () => {
+    const { server, url } = await listen((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('busy');
+    });
+    const mirror = await BackupMirror.open({ dir: tempDir('otsm-faults-b-'), upstream: url });
+    try {
+      await expect(mirror.syncOnce()).rejects.toBeInstanceOf(UpstreamUnavailableError);
+      expect(mirror.state).not.toBe('following');
+      expect(mirror.lagSeconds()).toBeUndefined();
+    } finally {
+      await mirror.close();
+      stop(server);
+    }
+  });
+
+  it('a backup chunk body without a length is cut off at the bound, not read into memory to the end', async () => {
+    let sent = 0;
+    const { server, url } = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const piece = Buffer.alloc(64 * 1024);
+      const timer = setInterval(() => {
+        sent += piece.length;
+        res.write(piece);
+      }, 2);
+      res.on('close', () => clearInterval(timer));
+    });
+    const mirror = await BackupMirror.open({ dir: tempDir('otsm-faults-b-'), upstream: url, maxChunkBytes: 1024 * 1024, timeoutMs: 3_000 });
+    try {
+      const t0 = Date.now();
+      const err = await mirror.syncOnce().catch((e: unknown) => e);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as { code?: string }).code === 'mirror-protocol' || err instanceof BackupChunkError).toBe(true);
+      expect(mirror.store.chunks).toBe(0);
+      expect(mirror.failure).toBe(err);
+      expect(mirror.state).toBe('failed');
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      await mirror.close();
+      stop(server);
+    }
+  });
+});
