@@ -330,6 +330,10 @@ export class JournalFollower {
   }
 
   async #apply(batch: RecordBatch): Promise<void> {
+    // anchors are checked against the index's commitments: a stale index would make honest anchors look forged
+    if (this.#index.failure || this.#index.indexedSize !== this.localSize) {
+      throw new Error(`the index stopped following the mirrored journal at record ${this.#index.indexedSize} of ${this.localSize}; following resumes after a restart rebuilds it`, { cause: this.#index.failure });
+    }
     const verified = verifyBatch(batch, this.#view());
     if (this.#attestations) {
       for (const a of verified.anchors) this.stats.attestationsChecked += await this.#attestations.check(`anchor record ${a.seq}`, a.timestamp);

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/index.js';
 import { journalRoutes } from '../../src/http/journal-routes.js';
-import { BackupChunkError, BackupMirror, CalendarMirror, UpstreamUnavailableError, type FetchLike } from '../../src/mirror/index.js';
+import { BackupChunkError, BackupMirror, CalendarMirror, UpstreamUnavailableError, VerificationFailedError, type FetchLike } from '../../src/mirror/index.js';
 import { tempDir } from '../fixtures/calendar-process.js';
-import { buildJournal } from './fixtures/journal-builder.js';
+import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
 
 let up: InProcessUpstream;
@@ -144,6 +144,37 @@ describe('an upstream that misbehaves', () => {
     } finally {
       await mirror.close();
       stop(server);
+    }
+  });
+});
+
+describe('a mirror whose own index failed', () => {
+  it('stops storing instead of judging honest anchors against a stale index, and blames no upstream', async () => {
+    const dir = tempDir('otsm-faults-ix-');
+    const built = await buildJournal(dir, { count: 100 });
+    const upstream = await startInProcessUpstream(dir);
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: upstream.url });
+    try {
+      await mirror.follower.catchUp();
+      const held = mirror.journal.head().size;
+      // the index fails (here: handed a record out of order); the journal itself is fine
+      mirror.index.apply([{ record: { seq: held + 5, type: 'commit', commitment: fakeCommitment(1_760_000_000) }, loc: { seq: held + 5, offset: 0 } }]);
+      expect(mirror.index.failure).toBeDefined();
+      const fresh = [fakeCommitment(1_760_000_000), fakeCommitment(1_760_000_001)];
+      // the commitments in one batch, the honest anchor over them and the older ones in the next
+      await upstream.append(fresh.map((commitment) => ({ type: 'commit' as const, commitment })));
+      const first = await mirror.follower.catchUp().catch((e: unknown) => e);
+      await upstream.append([{ type: 'anchor', anchor: { tip: tipOf([...built.commitments, ...fresh]), ranges: [{ start: 0, end: 102 }], timestamp: syntheticAnchorTimestamp(991_000) } }]);
+      const second = await mirror.follower.catchUp().catch((e: unknown) => e);
+      for (const err of [first, second]) {
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(VerificationFailedError);
+      }
+      expect(mirror.follower.failure).toBeUndefined();
+      expect(mirror.journal.head().size).toBe(held);
+    } finally {
+      await mirror.close();
+      await upstream.close();
     }
   });
 });
