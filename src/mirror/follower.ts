@@ -56,6 +56,9 @@ export interface JournalFollowerOptions {
  */
 const RECENT_COMMITMENTS = 65_536;
 
+/** At the head, requests that bring nothing are at most this frequent, however soon the upstream answers. */
+const MIN_IDLE_POLL_MS = 1_000;
+
 /** Transient problems are logged at most this often while they last. */
 const RETRY_LOG_INTERVAL_MS = 30_000;
 
@@ -174,7 +177,7 @@ export class JournalFollower {
     }
   }
 
-  async #guarded(step: () => Promise<void>): Promise<void> {
+  async #guarded(step: () => Promise<unknown>): Promise<void> {
     try {
       await step();
     } catch (err) {
@@ -201,10 +204,13 @@ export class JournalFollower {
             });
           }
         }
-        await this.#step(signal, this.#waitMs);
+        const asked = Date.now();
+        const got = await this.#step(signal, this.#waitMs);
         if (troubled) this.#log('info', 'upstream reachable again', { upstream: this.#client.base });
         troubled = false;
         delay = this.#opts.retryMinMs ?? 250;
+        // an empty answer that came back at once (no wait asked, or an upstream that does not wait) must not turn into a loop of requests
+        if (got === 0 && Date.now() - asked < MIN_IDLE_POLL_MS) await sleep(MIN_IDLE_POLL_MS - (Date.now() - asked), signal);
       } catch (err) {
         this.#inflight.clear();
         if (signal.aborted) break;
@@ -288,8 +294,8 @@ export class JournalFollower {
     return p;
   }
 
-  /** One request and, when it brought records, one verified append. */
-  async #step(signal: AbortSignal, waitMs: number): Promise<void> {
+  /** One request and, when it brought records, one verified append; returns the number of records appended. */
+  async #step(signal: AbortSignal, waitMs: number): Promise<number> {
     const pos = this.localSize;
     const C = this.#head?.chunkRecords ?? 1;
     let batch: RecordBatch | undefined;
@@ -314,6 +320,7 @@ export class JournalFollower {
     if (batch.count > 0) await this.#apply(batch);
     if (batch.upstreamSize !== undefined) this.#noteUpstream(batch.upstreamSize, batch.upstreamHash);
     else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
+    return batch.count;
   }
 
   #remember(commitsBefore: number, records: readonly JournalRecord[]): void {

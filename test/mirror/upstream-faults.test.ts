@@ -83,6 +83,25 @@ describe('an upstream that misbehaves', () => {
     }
   });
 
+  it('at the head, an upstream that answers at once is asked at most once a second', async () => {
+    let tails = 0;
+    const fetchLike: FetchLike = (url, init) => {
+      if (url.includes('/journal/tail')) tails++;
+      return fetch(url, init);
+    };
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url, fetch: fetchLike, waitMs: 0 });
+    try {
+      await mirror.follower.catchUp();
+      tails = 0;
+      mirror.follower.start();
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(mirror.follower.state).toBe('following');
+      expect(tails).toBeLessThanOrEqual(3);
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it('a server with all its tail waits taken answers 503 at once rather than an empty 200 that comes straight back', async () => {
     const journal = await Journal.open({ dir: join(tempDir('otsm-faults-w-'), 'journal'), log: () => undefined });
     const routes = journalRoutes(journal, { maxWaiters: 1 });
