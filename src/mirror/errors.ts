@@ -53,7 +53,7 @@ export class RecordCorruptError extends VerificationFailedError {
   }
 }
 
-/** Records do not continue the local journal (a gap, a repeat, or an upstream shorter than the mirror). */
+/** Records do not continue the local journal (a gap, a repeat, or an upstream shorter than the mirror whose records differ). */
 export class SequenceError extends VerificationFailedError {
   readonly code = 'mirror-sequence';
   constructor(detail: string) {

@@ -5,7 +5,8 @@ import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
 import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
-import { TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
+import { CHUNK_RECORDS, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
+import { JournalHashes } from './journal-hashes.js';
 import { sleep } from './abortable-sleep.js';
 
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
@@ -95,6 +96,7 @@ export class JournalFollower {
   /** The last commitments appended, `#recent[i]` being commit number `#recentBase + i`. */
   #recent: Uint8Array[] = [];
   #recentBase = 0;
+  #hashes: JournalHashes | undefined;
   readonly stats: FollowerStats = { recordsAppended: 0, bytesAppended: 0, batches: 0, chunksFetched: 0, tailRequests: 0, attestationsChecked: 0, retries: 0 };
 
   constructor(opts: JournalFollowerOptions) {
@@ -310,7 +312,7 @@ export class JournalFollower {
       this.stats.tailRequests++;
       batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
       const size = batch.upstreamSize ?? -1;
-      if (size < pos) throw new SequenceError(`the upstream holds ${size} records, fewer than the ${pos} the mirror verified; it lost or rewrote records`);
+      if (size < pos) await this.#behind(size, batch.upstreamHash);
       // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
       if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
       if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
@@ -321,6 +323,19 @@ export class JournalFollower {
     if (batch.upstreamSize !== undefined) this.#noteUpstream(batch.upstreamSize, batch.upstreamHash);
     else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
     return batch.count;
+  }
+
+  /**
+   * The upstream holds fewer records than the mirror: a lie when its head hash is not ours at that size; else it
+   * is behind (a lagging replica behind the same address, a restore), which is waited out like any outage.
+   */
+  async #behind(size: number, stated: Uint8Array | undefined): Promise<never> {
+    this.#hashes ??= new JournalHashes(this.#journal, this.#head?.chunkRecords ?? CHUNK_RECORDS);
+    const ours = await this.#hashes.at(size);
+    if (stated === undefined || Buffer.compare(ours, stated) !== 0) {
+      throw new SequenceError(`the upstream holds ${size} records, fewer than the ${this.localSize} the mirror verified, and not the same ones; it lost or rewrote records`);
+    }
+    throw new UpstreamUnavailableError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records, the ${size} first of the ${this.localSize} the mirror holds; waiting for it to catch up`);
   }
 
   #remember(commitsBefore: number, records: readonly JournalRecord[]): void {

@@ -6,7 +6,17 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/index.js';
 import { journalRoutes } from '../../src/http/journal-routes.js';
-import { BackupChunkError, BackupMirror, CalendarMirror, UpstreamUnavailableError, VerificationFailedError, type FetchLike } from '../../src/mirror/index.js';
+import {
+  BackupChunkError,
+  BackupMirror,
+  CHUNK_RECORDS,
+  CalendarMirror,
+  JournalHashes,
+  SequenceError,
+  UpstreamUnavailableError,
+  VerificationFailedError,
+  type FetchLike,
+} from '../../src/mirror/index.js';
 import { tempDir } from '../fixtures/calendar-process.js';
 import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
@@ -55,6 +65,37 @@ describe('an upstream that misbehaves', () => {
       const progress = await mirror.follower.catchUp(AbortSignal.timeout(3_000));
       expect(progress.localSize).toBe(size);
       expect(mirror.follower.failure).toBeUndefined();
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('an upstream behind the mirror with the same records is waited for; with other records it is refused', async () => {
+    const size = up.journal.head().size;
+    const behind = size - 10;
+    const theirs = { hash: Buffer.from(await new JournalHashes(up.journal, CHUNK_RECORDS).at(behind)).toString('hex') };
+    let rewrite = false;
+    const fetchLike = rewriting('/journal/tail', async (res) => {
+      if (!rewrite) return res;
+      await res.body?.cancel();
+      const headers = new Headers(res.headers);
+      headers.set('x-journal-count', '0');
+      headers.set('x-journal-size', String(behind));
+      headers.set('x-journal-hash', theirs.hash);
+      headers.set('x-journal-head-hash', theirs.hash);
+      headers.delete('content-length');
+      return new Response(new Uint8Array(0), { status: 200, headers });
+    });
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url, fetch: fetchLike });
+    try {
+      await mirror.follower.catchUp();
+      rewrite = true;
+      await expect(mirror.follower.catchUp()).rejects.toBeInstanceOf(UpstreamUnavailableError);
+      expect(mirror.follower.failure).toBeUndefined();
+      theirs.hash = 'ab'.repeat(32);
+      await expect(mirror.follower.catchUp()).rejects.toBeInstanceOf(SequenceError);
+      expect(mirror.follower.failure?.code).toBe('mirror-sequence');
+      expect(mirror.journal.head().size).toBe(size);
     } finally {
       await mirror.close();
     }
