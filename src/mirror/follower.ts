@@ -93,6 +93,8 @@ export class JournalFollower {
   #controller: AbortController | undefined;
   #loop: Promise<void> | undefined;
   readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
+  /** Aborts the requests of the prefetch window when it is dropped, so retries do not pile up requests still waiting. */
+  #window = new AbortController();
   /** The last commitments appended, `#recent[i]` being commit number `#recentBase + i`. */
   #recent: Uint8Array[] = [];
   #recentBase = 0;
@@ -175,7 +177,7 @@ export class JournalFollower {
       return { localSize: this.localSize, upstreamSize: this.#upstreamSize };
     } finally {
       controller.abort();
-      this.#inflight.clear();
+      this.#dropWindow();
     }
   }
 
@@ -214,7 +216,7 @@ export class JournalFollower {
         // an empty answer that came back at once (no wait asked, or an upstream that does not wait) must not turn into a loop of requests
         if (got === 0 && Date.now() - asked < MIN_IDLE_POLL_MS) await sleep(MIN_IDLE_POLL_MS - (Date.now() - asked), signal);
       } catch (err) {
-        this.#inflight.clear();
+        this.#dropWindow();
         if (signal.aborted) break;
         if (err instanceof VerificationFailedError || err instanceof FatalJournalError) {
           this.#fail(err);
@@ -279,13 +281,20 @@ export class JournalFollower {
     };
   }
 
+  #dropWindow(): void {
+    this.#window.abort();
+    this.#window = new AbortController();
+    this.#inflight.clear();
+  }
+
   /** A full chunk, from the prefetch window when it was asked for already; keeps the window filled. */
   #chunk(n: number, signal: AbortSignal): Promise<RecordBatch | undefined> {
     const C = this.#head?.chunkRecords ?? 1;
     const lastFull = Math.floor(this.#upstreamSize / C) - 1;
+    const windowSignal = AbortSignal.any([signal, this.#window.signal]);
     for (let k = n; k <= Math.min(lastFull, n + this.#prefetch); k++) {
       if (this.#inflight.has(k)) continue;
-      const p = this.#client.chunk(k, signal);
+      const p = this.#client.chunk(k, windowSignal);
       // consumed (and its error seen) when its turn comes; until then a failure must not be unhandled
       p.catch(() => undefined);
       this.#inflight.set(k, p);

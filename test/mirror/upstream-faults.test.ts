@@ -11,6 +11,8 @@ import {
   BackupMirror,
   CHUNK_RECORDS,
   CalendarMirror,
+  JournalClient,
+  JournalFollower,
   JournalHashes,
   SequenceError,
   UpstreamUnavailableError,
@@ -141,6 +143,39 @@ describe('an upstream that misbehaves', () => {
     } finally {
       await mirror.close();
     }
+  });
+
+  it('retries do not pile up prefetch requests that are still waiting', async () => {
+    let open = 0;
+    let most = 0;
+    const fetchLike: FetchLike = async (url, init) => {
+      if (url.endsWith('/journal/head')) {
+        const head = (await (await fetch(url, init)).json()) as { size: number };
+        return new Response(JSON.stringify({ ...head, size: 6 * CHUNK_RECORDS }), { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+      // chunk 0 fails at once; the chunks after it never answer
+      if (url.endsWith('/journal/chunk/0')) return new Response('busy', { status: 503 });
+      open++;
+      most = Math.max(most, open);
+      return new Promise((_resolve, reject) => {
+        init.signal.addEventListener('abort', () => {
+          open--;
+          reject(init.signal.reason as Error);
+        });
+      });
+    };
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url });
+    const follower = new JournalFollower({ journal: mirror.journal, index: mirror.index, client: new JournalClient(up.url, { fetch: fetchLike }), retryMinMs: 10, retryMaxMs: 20 });
+    try {
+      follower.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(follower.stats.retries).toBeGreaterThan(5);
+      expect(most).toBeLessThanOrEqual(4);
+    } finally {
+      await follower.stop();
+      await mirror.close();
+    }
+    expect(open).toBe(0);
   });
 
   it('a server with all its tail waits taken answers 503 at once rather than an empty 200 that comes straight back', async () => {
