@@ -161,10 +161,11 @@ async function runAll(limit, workDir) {
   await run('6c', 'memory with 100,000 pending commitments', () => memoryPart(ctx));
   await run('7a', 'bench/ots.mjs: runOtsBench()', () => externalPart(ctx, 'ots.mjs', 'runOtsBench'));
   await run('7b', 'bench/anchor.mjs: runAnchorBench()', () => externalPart(ctx, 'anchor.mjs', 'runAnchorBench'));
+  await run('7c', 'bench/mirror.mjs: runMirrorBench()', () => externalPart(ctx, 'mirror.mjs', 'runMirrorBench'));
   if (baselines.length > 0) parts.set('1', { id: '1', title: 'bare node:http baseline (fixed 200-byte body)', status: 'ok', figures: baselines });
 
   machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-  const order = ['1', '2', '3', '4', '5', '6a', '6b', '6c', '7a', '7b'];
+  const order = ['1', '2', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c'];
   const list = order.filter((id) => parts.has(id)).map((id) => parts.get(id));
   const result = {
     finishedAt: new Date().toISOString(),
