@@ -17,20 +17,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Timestamp } from '../dist/ots/index.js';
 import { cpuSecondsOf, freePort, memoryOf, spawnTracked, stopProcess, waitForLine } from './lib/procs.mjs';
-import { CLI, getJson, startCalendar } from './lib/servers.mjs';
+import { CLI, getJson, jsonLine, startCalendar } from './lib/servers.mjs';
 import { buildDataDir } from './lib/synth.mjs';
 
 const MB = 1024 * 1024;
-
-function jsonLine(line, msg) {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const o = JSON.parse(line);
-    return o.msg === msg ? o : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;

@@ -8,7 +8,8 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'dist', 'cli', 'main.js');
 const BARE = join(REPO, 'bench', 'bare-server.mjs');
 
-function jsonLine(line, msg) {
+/** The JSON log record on `line` whose msg is `msg`, or undefined. */
+export function jsonLine(line, msg) {
   if (!line.startsWith('{')) return undefined;
   try {
     const o = JSON.parse(line);
