@@ -10,11 +10,20 @@ export const MAX_DIGEST_LENGTH = 64;
 /**
  * Where a tick's merkle root goes: the local calendar (journal) or a remote calendar.
  * Contract: `commit` resolves only once the root's commitment is durable upstream, with the serialized
- * timestamp from the root to its attestation(s); it rejects if that cannot be promised.
+ * timestamp from the root to its attestation(s); it rejects if that cannot be promised. It may be called
+ * again before an earlier call settled (at most MAX_TICKS_IN_FLIGHT calls wait at once); the local calendar
+ * stores commitments in call order, and one fsync covers every commitment that waits for it.
  */
 export interface Upstream {
   commit(root: Uint8Array): Promise<{ suffix: Uint8Array }>;
 }
+
+/**
+ * Ticks whose commitment may wait for the upstream at once. While one tick's fsync runs, the next can
+ * already hash its batch and queue its commitment, so a slow disk or a stream of full batches does not stall
+ * intake; the bound keeps a stalled upstream from gathering ever more ticks.
+ */
+export const MAX_TICKS_IN_FLIGHT = 4;
 
 /** Intake is full: the edge answers 503 with Retry-After. */
 export class PushbackError extends Error {
@@ -49,6 +58,12 @@ export interface AggregatorOptions {
   tickMs?: number;
   /** Digests waiting at most; beyond it `submit` throws PushbackError. */
   maxQueue?: number;
+  /**
+   * Digests per commitment at most (0: no cap). When this many wait, their tick runs at once instead of at
+   * the next grid point, so under heavy load each tick's work stays short and clients wait less, at the
+   * price of more than one commitment per interval.
+   */
+  maxBatch?: number;
   onTick?: (info: { digests: number; root: Uint8Array; ms: number }) => void;
   onError?: (err: unknown) => void;
 }
@@ -74,12 +89,17 @@ export class Aggregator {
   readonly #upstream: Upstream;
   readonly #tickMs: number;
   readonly #maxQueue: number;
+  readonly #maxBatch: number;
   readonly #onTick: AggregatorOptions['onTick'];
   readonly #onError: AggregatorOptions['onError'];
   /** Owned by the event loop: submit() pushes, #tick() swaps it out. */
   #queue: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  /** Ticks started and not yet settled; they reach the upstream in the order they started. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** A tick was asked for (grid point or full batch) while MAX_TICKS_IN_FLIGHT waited: it runs when one ends. */
+  #again = false;
+  #earlyAsked = false;
   #stopped = false;
   #nextAt = 0;
   readonly stats: AggregatorStats = { ticks: 0, digests: 0, queued: 0, lastTickAt: undefined, lastBatch: 0, failures: 0, lastFailureAt: undefined };
@@ -88,9 +108,11 @@ export class Aggregator {
     this.#upstream = opts.upstream;
     this.#tickMs = opts.tickMs ?? 1000;
     this.#maxQueue = opts.maxQueue ?? 100_000;
+    this.#maxBatch = opts.maxBatch ?? 0;
     this.#onTick = opts.onTick;
     this.#onError = opts.onError;
     if (!(this.#tickMs >= 1)) throw new RangeError(`"tickMs" expected ≥ 1, got ${this.#tickMs}`);
+    if (!(Number.isSafeInteger(this.#maxBatch) && this.#maxBatch >= 0)) throw new RangeError(`"maxBatch" expected an integer ≥ 0, got ${this.#maxBatch}`);
   }
 
   get tickMs(): number {
@@ -111,6 +133,14 @@ export class Aggregator {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ digest, resolve, reject });
+      if (this.#maxBatch > 0 && this.#queue.length >= this.#maxBatch && !this.#earlyAsked && this.#timer) {
+        // after the I/O callbacks of this turn, so the request that filled the batch is not held up by it
+        this.#earlyAsked = true;
+        setImmediate(() => {
+          this.#earlyAsked = false;
+          if (!this.#stopped) this.#run();
+        });
+      }
     });
   }
 
@@ -123,13 +153,14 @@ export class Aggregator {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running;
-    if (this.#queue.length > 0) await this.#tick();
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#queue.length > 0) await this.#tick().catch((err: unknown) => this.#onError?.(err));
   }
 
   /**
-   * Ticks sit on a fixed grid (multiples of tickMs). A tick that ran late, or a timer that fired late, does
-   * not push the next one a whole period away: if its grid point has already passed, it runs at once.
+   * Ticks sit on a fixed grid (multiples of tickMs). A timer that fired late does not push the next one a
+   * whole period away: if its grid point has already passed, it fires at once. A tick does not wait for the
+   * previous one's commitment to be durable (see MAX_TICKS_IN_FLIGHT).
    */
   #schedule(): void {
     const now = Date.now();
@@ -137,19 +168,49 @@ export class Aggregator {
     const delay = Math.max(0, this.#nextAt - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#running = this.#tick()
-        .catch((err: unknown) => this.#onError?.(err))
-        .finally(() => {
-        this.#running = undefined;
-        if (!this.#stopped) this.#schedule();
-      });
+      if (this.#stopped) return;
+      this.#schedule();
+      this.#run();
     }, delay);
   }
 
+  /**
+   * Starts a tick now, or as soon as fewer than MAX_TICKS_IN_FLIGHT wait for the upstream; and more ticks
+   * while full batches remain.
+   */
+  #run(): void {
+    do {
+      if (this.#inFlight.size >= MAX_TICKS_IN_FLIGHT) {
+        this.#again = true;
+        return;
+      }
+      const tick: Promise<void> = this.#tick()
+        .catch((err: unknown) => this.#onError?.(err))
+        .finally(() => {
+          this.#inFlight.delete(tick);
+          if ((this.#again || this.#full()) && !this.#stopped) {
+            this.#again = false;
+            this.#run();
+          }
+        });
+      this.#inFlight.add(tick);
+    } while (this.#full());
+  }
+
+  #full(): boolean {
+    return this.#maxBatch > 0 && this.#queue.length >= this.#maxBatch;
+  }
+
   async #tick(): Promise<void> {
-    const batch = this.#queue;
-    if (batch.length === 0) return;
-    this.#queue = [];
+    if (this.#queue.length === 0) return;
+    let batch = this.#queue;
+    if (this.#maxBatch > 0 && batch.length > this.#maxBatch) {
+      // oldest first; the rest go into the next tick, which starts at once (see #run)
+      this.#queue = batch.slice(this.#maxBatch);
+      batch = batch.slice(0, this.#maxBatch);
+    } else {
+      this.#queue = [];
+    }
     const started = performance.now();
     const n = batch.length;
     const nonces = randomBytes(NONCE_LENGTH * n);

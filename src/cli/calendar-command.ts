@@ -91,6 +91,7 @@ async function serve(
     upstream: calendar,
     tickMs: Number(config['tick-ms']),
     maxQueue: Number(config['max-queue']),
+    maxBatch: Number(config['max-batch']),
     onTick: (info) => {
       metrics.onTick(info);
       if (log.enabled('debug')) log.debug('aggregated digests', { digests: info.digests, root: Buffer.from(info.root).toString('hex'), ms: Math.round(info.ms * 10) / 10 });

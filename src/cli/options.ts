@@ -22,6 +22,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'tick-ms', type: 'int', help: 'aggregation interval in milliseconds', default: 1000, min: 10, max: 60_000, commands: [...SERVE, 'check-config'] },
   { key: 'max-queue', type: 'int', help: 'digests waiting for a tick at most; beyond, clients get 503 + Retry-After', default: 100_000, min: 1, max: 10_000_000, commands: [...SERVE, 'check-config'] },
+  { key: 'max-batch', type: 'int', help: 'digests per commitment at most (0: no cap); a full batch is committed at once instead of at the next tick', default: 1000, min: 0, max: 10_000_000, commands: [...SERVE, 'check-config'] },
   { key: 'pending-max-age', type: 'int', help: 'seconds a cache may keep a pending answer (it changes once anchored)', default: 30, min: 0, max: 86_400, commands: [...SERVE, 'check-config'] },
   { key: 'operator', type: 'string', help: 'who runs this calendar (shown on the welcome page)', commands: [...SERVE, 'check-config'] },
   { key: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], help: 'least severe level logged', default: 'info', commands: [...DATA, 'check-config'] },

@@ -1,7 +1,7 @@
 /** The aggregator's answers are exactly the library's encoding of each digest's path, for every batch size. */
 import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { Aggregator, PushbackError, AggregatorStoppedError, CommitFailedError } from '../../src/aggregator/aggregator.js';
+import { Aggregator, type Upstream, PushbackError, AggregatorStoppedError, CommitFailedError, MAX_TICKS_IN_FLIGHT } from '../../src/aggregator/aggregator.js';
 import { OP_SHA256, Timestamp, encodeOps, encodePath, merkleLevels, merklePath, opAppend, pendingAttestation, sha256 } from '../../src/ots/index.js';
 
 function upstream(): { roots: Uint8Array[]; suffix: Uint8Array; commit: (root: Uint8Array) => Promise<{ suffix: Uint8Array }> } {
@@ -46,4 +46,62 @@ describe('Aggregator', () => {
     await expect(failing.submit(randomBytes(32))).rejects.toBeInstanceOf(CommitFailedError);
     await failing.stop();
   });
+
+  it('commits a full batch at once instead of at the next tick, oldest digests first', async () => {
+    const up = upstream();
+    const agg = new Aggregator({ upstream: up, tickMs: 60_000, maxBatch: 3 });
+    agg.start();
+    const order: number[] = [];
+    const answers = Array.from({ length: 7 }, (_, i) => agg.submit(randomBytes(32)).then((a) => (order.push(i), a)));
+    // two full batches are committed long before the grid tick; the seventh digest waits for it
+    await Promise.all(answers.slice(0, 6));
+    expect(up.roots).toHaveLength(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(agg.queued).toBe(1);
+    await agg.stop();
+    await answers[6];
+    expect(up.roots).toHaveLength(3);
+    expect(agg.stats.digests).toBe(7);
+  });
+
+  it('starts the next tick while earlier commitments wait for the upstream, at most MAX_TICKS_IN_FLIGHT, in order', async () => {
+    const calls: Array<{ root: Uint8Array; release: () => void }> = [];
+    const suffix = upstream().suffix;
+    const held: Upstream = {
+      commit: (root) => new Promise((resolve) => calls.push({ root, release: () => resolve({ suffix }) })),
+    };
+    const agg = new Aggregator({ upstream: held, tickMs: 60_000, maxBatch: 2 });
+    agg.start();
+    const digests = Array.from({ length: 2 * (MAX_TICKS_IN_FLIGHT + 2) }, () => randomBytes(32));
+    const answers = digests.map((d) => agg.submit(d));
+    await waitFor(() => calls.length === MAX_TICKS_IN_FLIGHT);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(MAX_TICKS_IN_FLIGHT); // bounded: the rest wait in the queue
+    expect(agg.queued).toBe(4);
+    calls[0]?.release();
+    await answers[0];
+    await waitFor(() => calls.length === MAX_TICKS_IN_FLIGHT + 1);
+    const stopped = agg.stop();
+    for (let k = 1; k < MAX_TICKS_IN_FLIGHT + 2; k++) {
+      await waitFor(() => calls.length > k);
+      calls[k]?.release();
+    }
+    await stopped;
+    const proofs = await Promise.all(answers);
+    // every answer leads from its digest to the root committed for its pair, in order
+    proofs.forEach((p, i) => {
+      const leaf = sha256(Buffer.concat([digests[i] as Uint8Array, p.subarray(2, 18)]));
+      const other = sha256(Buffer.concat([digests[i ^ 1] as Uint8Array, (proofs[i ^ 1] as Uint8Array).subarray(2, 18)]));
+      const root = sha256(Buffer.concat(i % 2 === 0 ? [leaf, other] : [other, leaf]));
+      expect(Buffer.from(root).equals(Buffer.from(calls[i >> 1]?.root ?? []))).toBe(true);
+    });
+  });
 });
+
+async function waitFor(cond: () => boolean, ms = 2_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
