@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Timestamp } from '../dist/ots/index.js';
 import { cpuSecondsOf, freePort, memoryOf, spawnTracked, stopProcess, waitForLine } from './lib/procs.mjs';
-import { CLI, getJson, jsonLine, startCalendar } from './lib/servers.mjs';
+import { CLI, cliNode, getJson, jsonLine, startCalendar } from './lib/servers.mjs';
 import { buildDataDir } from './lib/synth.mjs';
 
 const MB = 1024 * 1024;
@@ -29,7 +29,8 @@ function percentile(sorted, p) {
 
 async function startMirror(upstream, dataDir) {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [CLI, 'mirror', '--upstream', upstream, '--data-dir', dataDir, '--port', String(port), '--log-format', 'json', '--poll-wait-ms', '15000']);
+  const [node, ...flags] = cliNode();
+  const child = spawnTracked(node, [...flags, CLI, 'mirror', '--upstream', upstream, '--data-dir', dataDir, '--port', String(port), '--log-format', 'json', '--poll-wait-ms', '15000']);
   return { child, url: `http://127.0.0.1:${port}` };
 }
 

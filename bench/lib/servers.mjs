@@ -2,10 +2,22 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { freePort, spawnTracked, stopProcess, waitForLine, withFdLimit } from './procs.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+
+/**
+ * `node` and its flags as the installed `ots-calendar` command runs it: read from the first line of the
+ * built CLI (`#!/usr/bin/env -S node …`), so the bench measures what operators run.
+ */
+export function cliNode() {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env(?: -S)? node(.*)$/.exec(first);
+  if (!m) throw new Error(`${CLI}: unexpected first line ${JSON.stringify(first)}`);
+  return [process.execPath, ...m[1].split(' ').filter(Boolean)];
+}
 const BARE = join(REPO, 'bench', 'bare-server.mjs');
 
 /** The JSON log record on `line` whose msg is `msg`, or undefined. */
@@ -35,7 +47,7 @@ export async function startCalendar({ dataDir, tickMs = 1000, maxQueue = 1_000_0
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const argv = [
-    process.execPath,
+    ...cliNode(),
     ...nodeArgs,
     CLI,
     'calendar',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { figure } from '../lib/report.mjs';
 import { memoryOf, freePort, runToEnd, sleep, spawnTracked, stopProcess } from '../lib/procs.mjs';
-import { CLI, httpGet, startCalendar } from '../lib/servers.mjs';
+import { CLI, cliNode, httpGet, startCalendar } from '../lib/servers.mjs';
 import { buildDataDir, diskUsage, sampleHex } from '../lib/synth.mjs';
 import { runWrk, summarize } from '../lib/wrk.mjs';
 import { shownCommand } from './common.mjs';
@@ -29,8 +29,9 @@ export async function buildAnchoredDataset(ctx) {
 
 /** Part 6a: `ots-calendar reindex` on the anchored journal (this also builds the index parts 4 and 5 use). */
 export async function reindexPart(ctx, dataset) {
-  const args = [CLI, 'reindex', '--data-dir', dataset.dir, '--log-format', 'json'];
-  const r = await runToEnd(process.execPath, args, { timeoutMs: 600_000 });
+  const [node, ...flags] = cliNode();
+  const args = [...flags, CLI, 'reindex', '--data-dir', dataset.dir, '--log-format', 'json'];
+  const r = await runToEnd(node, args, { timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`reindex exited ${r.code}: ${r.stderr.slice(-1000)}${r.stdout.slice(-1000)}`);
   const done = r.stdout
     .split('\n')
@@ -87,7 +88,8 @@ async function startupOnce(dataDir, hex) {
   const url = `http://127.0.0.1:${port}`;
   const args = [CLI, 'calendar', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--uri', url, '--log-format', 'json'];
   const t0 = performance.now();
-  const child = spawnTracked(process.execPath, args);
+  const [node, ...flags] = cliNode();
+  const child = spawnTracked(node, [...flags, ...args]);
   let listeningMs = NaN;
   child.onLine((l) => {
     if (Number.isNaN(listeningMs) && l.includes('"calendar listening"')) listeningMs = performance.now() - t0;
@@ -140,7 +142,8 @@ export async function memoryPart(ctx) {
   ctx.log(`  writing ${ctx.pendingCommitments.toLocaleString('en-US')} pending commitments`);
   const built = await buildDataDir(dir, { commitments: ctx.pendingCommitments, anchorEvery: 0 });
   // as after any restart, the index exists: the calendar does not start by building it
-  const reindex = await runToEnd(process.execPath, [CLI, 'reindex', '--data-dir', dir, '--log-format', 'json'], { timeoutMs: 300_000 });
+  const [node, ...flags] = cliNode();
+  const reindex = await runToEnd(node, [...flags, CLI, 'reindex', '--data-dir', dir, '--log-format', 'json'], { timeoutMs: 300_000 });
   if (reindex.code !== 0) throw new Error(`reindex exited ${reindex.code}: ${reindex.stderr.slice(-1000)}`);
   const hexFile = join(ctx.workDir, 'timestamps-pending.txt');
   writeFileSync(hexFile, sampleHex(built.all, ctx.pendingCommitments).join('\n') + '\n');
