@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=32
 /** @module The `ots-calendar` command line: dispatches to each command, maps failures to exit codes and clear messages. */
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { OPTIONS } from './options.js';

@@ -122,10 +122,17 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
   return new Promise((resolve, reject) => {
     const buf = Buffer.alloc(length);
     let got = 0;
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new HttpError(408, 'Request body not received in time'));
-    }, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Usually the body came in the same read as the headers and has been read by the end of this turn of the
+    // event loop: then no timer is needed. Only a body still on its way gets one.
+    setImmediate(() => {
+      if (settled || req.complete) return;
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new HttpError(408, 'Request body not received in time'));
+      }, timeoutMs);
+    });
+    let settled = false;
     const onData = (chunk: Buffer): void => {
       if (got + chunk.length > length) {
         cleanup();
@@ -145,7 +152,8 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
       reject(new HttpError(400, 'Bad request'));
     };
     const cleanup = (): void => {
-      clearTimeout(timer);
+      settled = true;
+      if (timer) clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
