@@ -1,6 +1,6 @@
 /** @module The aggregator: collects digests for one tick, gives each a nonce, builds the merkle tree, commits its root upstream and answers every waiting request with its own path (reference-server §2). */
 import { randomBytes, hash } from 'node:crypto';
-import { TAG_APPEND, TAG_PREPEND, TAG_SHA256, merkleLevels } from '../ots/index.js';
+import { TAG_APPEND, TAG_SHA256, merkleLevels, merklePathSize, writeMerklePath } from '../ots/index.js';
 
 /** Bytes of the nonce appended to every digest: the requester learns nothing about the others in its tick. */
 export const NONCE_LENGTH = 16;
@@ -246,21 +246,13 @@ export class Aggregator {
 }
 
 /**
- * The answer of every waiting request of a tick, written into one buffer: `append(nonce) sha256`, then per
- * level `append|prepend(sibling) sha256` where the leaf's node has a sibling (none where it is the odd node
- * carried up), then the tick's common suffix. The same bytes as encodeOps over merklePath, without an op
- * object or a writer per request (this runs for every digest).
+ * The answer of every waiting request of a tick, written into one buffer: `append(nonce) sha256`, the leaf's
+ * merkle path, then the tick's common suffix (this runs for every digest).
  */
 function encodeResponses(levels: readonly (readonly Uint8Array[])[], nonces: Buffer, suffix: Uint8Array): Uint8Array[] {
   const n = levels[0]?.length ?? 0;
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    let k = 0;
-    for (let l = 0, j = i; l < levels.length - 1; l++, j >>= 1) {
-      if ((j & 1) === 1 || j + 1 < (levels[l] as readonly Uint8Array[]).length) k++;
-    }
-    total += 3 + NONCE_LENGTH + 35 * k + suffix.length;
-  }
+  for (let i = 0; i < n; i++) total += 3 + NONCE_LENGTH + merklePathSize(levels, i) + suffix.length;
   const out = Buffer.allocUnsafe(total);
   const responses: Uint8Array[] = new Array(n);
   let at = 0;
@@ -271,16 +263,7 @@ function encodeResponses(levels: readonly (readonly Uint8Array[])[], nonces: Buf
     nonces.copy(out, at, i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
     at += NONCE_LENGTH;
     out[at++] = TAG_SHA256;
-    for (let l = 0, j = i; l < levels.length - 1; l++, j >>= 1) {
-      const level = levels[l] as readonly Uint8Array[];
-      const right = (j & 1) === 0;
-      if (right && j + 1 >= level.length) continue; // the odd node, carried up unchanged
-      out[at++] = right ? TAG_APPEND : TAG_PREPEND;
-      out[at++] = 32;
-      out.set(level[right ? j + 1 : j - 1] as Uint8Array, at);
-      at += 32;
-      out[at++] = TAG_SHA256;
-    }
+    at = writeMerklePath(levels, i, out, at);
     out.set(suffix, at);
     at += suffix.length;
     responses[i] = out.subarray(start, at);

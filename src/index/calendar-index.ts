@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import { COMMITMENT_BYTES, type Journal, type JournalRecord, type RecordLocation } from '../journal/index.js';
-import { OP_SHA256, encodeOps, merkleLevels, merklePath, type Op } from '../ots/index.js';
+import { TAG_SHA256, merkleLevels, merklePathSize, writeMerklePath } from '../ots/index.js';
 import { CommitIndexFile, fingerprintOf, type CommitEntry, type IndexWrite } from './commit-index.js';
 import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet, type AnchorInfo } from './anchor-set.js';
@@ -371,32 +371,50 @@ export class CalendarIndex {
     const key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.byteLength).toString('hex');
     const cached = this.#proofs.get(key);
     if (cached) return cached;
-    const n = this.commitNumberOf(commitment);
-    if (n < 0) return { kind: 'unknown' };
-    const anchor = this.anchors.find(n);
-    if (!anchor) return { kind: 'pending', commitNumber: n };
-    const found: Lookup = { kind: 'complete', proof: this.#assemble(anchor, n), anchor, commitNumber: n };
-    this.#proofs.set(key, found);
-    return found;
+    if (commitment.length !== COMMITMENT_BYTES) return { kind: 'unknown' };
+    for (const { n, entry } of this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment))) {
+      const anchor = this.anchors.find(n);
+      if (!anchor) {
+        if (Buffer.compare(this.#commitmentAt(entry, n), commitment) === 0) return { kind: 'pending', commitNumber: n };
+        continue;
+      }
+      // an anchored candidate is checked against its leaf (sha256 of the stored commitment) in the block its
+      // proof needs anyway: one read of the journal instead of two
+      const i = AnchorSet.leafIndex(anchor, n);
+      const blockLevels = this.#blockLevels(anchor, i);
+      const leaf = blockLevels[0]?.[i % BLOCK_LEAVES];
+      if (!leaf || Buffer.compare(hash('sha256', commitment, 'buffer'), leaf) !== 0) continue;
+      const found: Lookup = { kind: 'complete', proof: this.#assemble(anchor, i, blockLevels), anchor, commitNumber: n };
+      this.#proofs.set(key, found);
+      return found;
+    }
+    return { kind: 'unknown' };
   }
 
-  /** commitment → sha256 → path in its block of leaves → path in the stored upper tree → the anchor's timestamp. */
-  #assemble(anchor: AnchorInfo, n: number): Uint8Array {
-    const upper = this.#upper(anchor);
-    const i = AnchorSet.leafIndex(anchor, n);
+  /** The merkle levels of the block of BLOCK_LEAVES leaves holding leaf `i` of an anchor (cached). */
+  #blockLevels(anchor: AnchorInfo, i: number): Uint8Array[][] {
     const block = Math.floor(i / BLOCK_LEAVES);
     const first = block * BLOCK_LEAVES;
     const blockKey = `${anchor.seq}:${block}`;
-    let blockLevels = this.#blocks.get(blockKey);
-    if (!blockLevels) {
-      blockLevels = merkleLevels(this.anchorLeaves({ ranges: sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)) }));
-      this.#blocks.set(blockKey, blockLevels);
+    let levels = this.#blocks.get(blockKey);
+    if (!levels) {
+      levels = merkleLevels(this.anchorLeaves({ ranges: sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)) }));
+      this.#blocks.set(blockKey, levels);
     }
-    const ops: Op[] = [OP_SHA256, ...merklePath(blockLevels, i - first), ...merklePath(upper.levels, block)];
-    const head = encodeOps(ops);
-    const out = new Uint8Array(head.length + anchor.timestamp.length);
-    out.set(head, 0);
-    out.set(anchor.timestamp, head.length);
+    return levels;
+  }
+
+  /** leaf `i`'s commitment → sha256 → path in its block of leaves → path in the stored upper tree → the anchor's timestamp. */
+  #assemble(anchor: AnchorInfo, i: number, blockLevels: Uint8Array[][]): Uint8Array {
+    const upper = this.#upper(anchor);
+    const block = Math.floor(i / BLOCK_LEAVES);
+    const inBlock = i - block * BLOCK_LEAVES;
+    const size = 1 + merklePathSize(blockLevels, inBlock) + merklePathSize(upper.levels, block) + anchor.timestamp.length;
+    const out = new Uint8Array(size);
+    out[0] = TAG_SHA256;
+    let at = writeMerklePath(blockLevels, inBlock, out, 1);
+    at = writeMerklePath(upper.levels, block, out, at);
+    out.set(anchor.timestamp, at);
     return out;
   }
 

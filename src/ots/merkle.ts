@@ -1,6 +1,6 @@
 /** @module The OpenTimestamps merkle tree: parent = sha256(left ‖ right), an odd node carried up unchanged, one item is its own root (ots-format.md §9). */
 import { hash } from 'node:crypto';
-import { type Op, OP_SHA256, opAppend, opPrepend } from './op.js';
+import { type Op, OP_SHA256, TAG_APPEND, TAG_PREPEND, TAG_SHA256, opAppend, opPrepend } from './op.js';
 import { Timestamp } from './timestamp.js';
 
 /** left → append(right.msg) and right → prepend(left.msg) meet in one shared node, then sha256 (python cat_sha256). */
@@ -90,4 +90,54 @@ export function merklePath(levels: readonly (readonly Uint8Array[])[], index: nu
     i >>= 1;
   }
   return ops;
+}
+
+function varuintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes of `encodeOps(merklePath(levels, index))`, without building the ops. */
+export function merklePathSize(levels: readonly (readonly Uint8Array[])[], index: number): number {
+  let size = 0;
+  for (let l = 0, i = index; l + 1 < levels.length; l++, i >>= 1) {
+    const level = levels[l] as readonly Uint8Array[];
+    const sibling = i % 2 === 1 ? level[i - 1] : level[i + 1];
+    if (sibling) size += 2 + varuintSize(sibling.length) + sibling.length;
+  }
+  return size;
+}
+
+/**
+ * Writes `encodeOps(merklePath(levels, index))` into `out` at `at` and returns the offset after it: the same
+ * bytes without an op object or a writer per path, for answers served by the thousand (a tick's waiting
+ * requests, proofs assembled from an anchor's tree). `out` must have merklePathSize bytes free at `at`.
+ */
+export function writeMerklePath(levels: readonly (readonly Uint8Array[])[], index: number, out: Uint8Array, at: number): number {
+  const leaves = levels[0];
+  if (leaves === undefined || !Number.isInteger(index) || index < 0 || index >= leaves.length) {
+    throw new RangeError(`"index" expected 0..${(leaves?.length ?? 0) - 1}, got ${index}`);
+  }
+  for (let l = 0, i = index; l + 1 < levels.length; l++, i >>= 1) {
+    const level = levels[l] as readonly Uint8Array[];
+    const left = i % 2 === 1;
+    const sibling = left ? level[i - 1] : level[i + 1];
+    if (!sibling) continue; // the odd node, carried up unchanged
+    out[at++] = left ? TAG_PREPEND : TAG_APPEND;
+    for (let n = sibling.length; ; n = Math.floor(n / 0x80)) {
+      if (n < 0x80) {
+        out[at++] = n;
+        break;
+      }
+      out[at++] = (n % 0x80) | 0x80;
+    }
+    out.set(sibling, at);
+    at += sibling.length;
+    out[at++] = TAG_SHA256;
+  }
+  return at;
 }

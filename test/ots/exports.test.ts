@@ -92,6 +92,7 @@ describe('ots-calendar/ots exports', () => {
       'makeMerkleTree',
       'merkleLevels',
       'merklePath',
+      'merklePathSize',
       'merkleRoot',
       'opAppend',
       'opKey',
@@ -109,6 +110,7 @@ describe('ots-calendar/ots exports', () => {
       'sha256d',
       'unknownAttestation',
       'verifyBlockHeaderAttestation',
+      'writeMerklePath',
     ]);
   });
 

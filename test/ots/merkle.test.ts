@@ -16,7 +16,10 @@ import {
   makeMerkleTree,
   merkleLevels,
   merklePath,
+  merklePathSize,
   merkleRoot,
+  encodeOps,
+  writeMerklePath,
   opAppend,
   opPrepend,
   pendingAttestation,
@@ -142,5 +145,25 @@ describe('Bitcoin block merkle tree', () => {
     }
     expect(() => blockMerkleRoot([new Uint8Array(31)])).toThrow(RangeError);
     expect(() => blockMerklePath([new Uint8Array(32)], 1)).toThrow(RangeError);
+  });
+});
+
+describe('writeMerklePath', () => {
+  it('writes exactly encodeOps(merklePath(...)) for every leaf of trees of 1..70 leaves, any leaf length', () => {
+    const rand = prng(7);
+    for (let n = 1; n <= 70; n++) {
+      // leaves of 32 bytes as in calendars, and of other lengths (a varuint length over one byte at 200)
+      const leaves = Array.from({ length: n }, (_, i) => rand.bytes(i % 5 === 0 ? ([1, 31, 200][n % 3] as number) : 32));
+      const levels = merkleLevels(leaves);
+      for (let i = 0; i < n; i++) {
+        const want = encodeOps(merklePath(levels, i));
+        expect(merklePathSize(levels, i)).toBe(want.length);
+        const out = new Uint8Array(want.length + 4).fill(0xee);
+        expect(writeMerklePath(levels, i, out, 2)).toBe(2 + want.length);
+        expect(bytesToHex(out.subarray(2, 2 + want.length))).toBe(bytesToHex(want));
+        expect([out[0], out[1], out[2 + want.length], out[3 + want.length]]).toEqual([0xee, 0xee, 0xee, 0xee]);
+      }
+    }
+    expect(() => writeMerklePath(merkleLevels([new Uint8Array(32)]), 1, new Uint8Array(8), 0)).toThrow(RangeError);
   });
 });
