@@ -3,7 +3,6 @@ import { Journal } from '../journal/index.js';
 import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { Calendar } from '../calendar/calendar.js';
 import { openDataDir, type DataDir } from '../calendar/data-dir.js';
-import { Aggregator } from '../aggregator/aggregator.js';
 import { createApp } from '../http/app.js';
 import { mirrorApiRoutes } from '../http/journal-routes.js';
 import type { StatusInfo } from '../http/status-page.js';
@@ -15,6 +14,7 @@ import { calendarMetrics } from '../http/calendar-metrics.js';
 import { createNotifier } from './systemd-notify.js';
 import { directoryBytes } from './disk-usage.js';
 import { listenHttp } from './http-listener.js';
+import { aggregatorFromConfig } from './aggregator-from-config.js';
 import { startAnchoring } from '../anchor/start.js';
 
 export interface RunningCalendar {
@@ -87,20 +87,7 @@ async function serve(
     queued: () => queued(),
     anchoring: anchoring ? anchorValue : undefined,
   });
-  const aggregator = new Aggregator({
-    upstream: calendar,
-    tickMs: Number(config['tick-ms']),
-    maxQueue: Number(config['max-queue']),
-    maxBatch: Number(config['max-batch']),
-    onTick: (info) => {
-      metrics.onTick(info);
-      if (log.enabled('debug')) log.debug('aggregated digests', { digests: info.digests, root: Buffer.from(info.root).toString('hex'), ms: Math.round(info.ms * 10) / 10 });
-    },
-    onError: (err) => {
-      metrics.onTickFailed();
-      log.error('tick failed; its digests were answered 503', { err });
-    },
-  });
+  const aggregator = aggregatorFromConfig(config, calendar, metrics, log);
   queued = () => aggregator.queued;
   let stoppingNow = false;
   const notReady = (): string[] => {

@@ -11,6 +11,7 @@ import { installSignalHandlers } from './signals.js';
 import { runDemo } from './demo-command.js';
 import { checkAnchorConfig } from '../anchor/settings.js';
 import { MIRROR_SUMMARY, runMirror } from './mirror-command.js';
+import { AGGREGATOR_SUMMARY, runAggregator } from './aggregator-command.js';
 
 interface Command {
   summary: string;
@@ -20,6 +21,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   calendar: { summary: 'Run a calendar: aggregate digests, keep the journal and index, serve proofs.', run: runCalendar },
   mirror: { summary: MIRROR_SUMMARY, run: runMirror },
+  aggregator: { summary: AGGREGATOR_SUMMARY, run: runAggregator },
   reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, runReindex) },
   fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, runFsck) },
   'check-config': { summary: 'Validate the configuration (file, environment, flags) without starting anything.', run: runCheckConfig },

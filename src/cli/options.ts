@@ -3,6 +3,7 @@ import type { OptionSpec } from './config.js';
 import { defaultDataDir } from './config.js';
 import { checkCalendarUri } from '../calendar/data-dir.js';
 import { MIRROR_OPTIONS } from './mirror-options.js';
+import { AGGREGATOR_OPTIONS } from './aggregator-options.js';
 import { ANCHOR_OPTIONS } from './anchor-options.js';
 
 const SERVE = ['calendar'] as const;
@@ -36,4 +37,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'check-config'] },
   ...ANCHOR_OPTIONS,
   ...MIRROR_OPTIONS,
+  ...AGGREGATOR_OPTIONS,
 ];

@@ -2,11 +2,12 @@
 import { Registry, routeOf, type Histogram, type Counter } from './metrics.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
+/** The journal's gauges are left out where there is no journal (a stand-alone aggregator). */
 export interface CalendarMetricsSources {
-  commitments: () => number;
-  pendingCommitments: () => number | undefined;
-  journalRecords: () => number;
-  journalBytes: () => number | undefined;
+  commitments?: () => number;
+  pendingCommitments?: () => number | undefined;
+  journalRecords?: () => number;
+  journalBytes?: () => number | undefined;
   queued: () => number;
   /** A numeric anchoring status value by key (booleans as 0/1), when anchoring runs. */
   anchoring: ((key: string) => number | undefined) | undefined;
@@ -29,10 +30,10 @@ export function calendarMetrics(src: CalendarMetricsSources): CalendarMetrics {
   const tickFailures: Counter = r.counter('ots_tick_failures_total', 'Ticks whose commitment could not be stored (their digests got 503)');
   const batch: Histogram = r.histogram('ots_tick_batch_size', 'Digests per tick', BATCH_BUCKETS);
   const tickSeconds: Histogram = r.histogram('ots_tick_duration_seconds', 'Time to build a tick\'s tree and make its commitment durable', LATENCY_BUCKETS);
-  r.gauge('ots_commitments', 'Commitments in the journal', src.commitments);
-  r.gauge('ots_pending_commitments', 'Commitments not yet anchored', src.pendingCommitments);
-  r.gauge('ots_journal_records', 'Records in the journal', src.journalRecords);
-  r.gauge('ots_journal_bytes', 'Bytes of journal on disk', src.journalBytes);
+  if (src.commitments) r.gauge('ots_commitments', 'Commitments in the journal', src.commitments);
+  if (src.pendingCommitments) r.gauge('ots_pending_commitments', 'Commitments not yet anchored', src.pendingCommitments);
+  if (src.journalRecords) r.gauge('ots_journal_records', 'Records in the journal', src.journalRecords);
+  if (src.journalBytes) r.gauge('ots_journal_bytes', 'Bytes of journal on disk', src.journalBytes);
   r.gauge('ots_queued_digests', 'Digests waiting for the next tick', src.queued);
   const a = src.anchoring;
   if (a) {

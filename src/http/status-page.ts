@@ -49,6 +49,8 @@ export interface StatusInfo {
   anchoring?: Record<string, StatusValue>;
   /** Mirror: the follower's state as a flat record, shown like `anchoring`. */
   mirror?: Record<string, StatusValue>;
+  /** Aggregator: how its upstream calendars answer, as a flat record shown like `anchoring`. */
+  aggregator?: Record<string, StatusValue>;
   /** A Lightning invoice (BOLT 11) or LNURL for donations. */
   lightningInvoice?: string;
   /** Aggregator: the calendars it submits to. Mirror: the calendar it follows. */

@@ -88,6 +88,7 @@ function records(s: StatusInfo, now: Date): string {
   let html = '';
   if (s.anchoring && Object.keys(s.anchoring).length > 0) html += `<h2 id="anchoring">Bitcoin anchoring</h2>\n${rows(recordRows(s.anchoring, explorer, now))}\n`;
   if (s.mirror && Object.keys(s.mirror).length > 0) html += `<h2 id="mirroring">Mirroring</h2>\n${rows(recordRows(s.mirror, explorer, now))}\n`;
+  if (s.aggregator && Object.keys(s.aggregator).length > 0) html += `<h2 id="submitting">Submitting to calendars</h2>\n${rows(recordRows(s.aggregator, explorer, now))}\n`;
   return html;
 }
 
