@@ -1,10 +1,10 @@
 /** @module The aggregator as both the calendar and the stand-alone aggregator run it: its settings from the configuration, and one debug line and metrics per tick. */
 import { Aggregator, type Upstream } from '../aggregator/aggregator.js';
-import type { CalendarMetrics } from '../http/calendar-metrics.js';
+import type { TickObserver } from '../http/calendar-metrics.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 
-export function aggregatorFromConfig(config: Config, upstream: Upstream, metrics: CalendarMetrics, log: Logger): Aggregator {
+export function aggregatorFromConfig(config: Config, upstream: Upstream, metrics: TickObserver, log: Logger): Aggregator {
   return new Aggregator({
     upstream,
     tickMs: Number(config['tick-ms']),

@@ -12,6 +12,10 @@ import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableE
 import { BackupMirror } from '../mirror/backup-mirror.js';
 import { IndexBackupChunks } from '../mirror/backup-chunks.js';
 import { mirrorMetrics } from '../mirror/metrics.js';
+import { RemoteCalendars } from '../aggregator/remote-calendars.js';
+import type { Aggregator } from '../aggregator/aggregator.js';
+import { tickMetrics } from '../http/calendar-metrics.js';
+import { aggregatorFromConfig } from './aggregator-from-config.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { OPTIONS } from './options.js';
@@ -195,6 +199,20 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     attestationsChecked: () => role.stats().attestationsChecked,
     retries: () => role.stats().retries,
   });
+  // --aggregate: digests submitted here go, one merkle root per tick, to the upstream calendar; their proofs
+  // are pending there, and this mirror serves the upgrades once the upstream's journal brings them
+  let submitter: RemoteCalendars | undefined;
+  let aggregator: Aggregator | undefined;
+  if (config['aggregate'] === true) {
+    submitter = new RemoteCalendars({
+      urls: [upstream],
+      timeoutMs: Number(config['upstream-timeout-ms']),
+      userAgent: `ots-calendar/${VERSION} (mirror)`,
+      onFailure: (err) => log.warn('the upstream did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
+    });
+    aggregator = aggregatorFromConfig(config, submitter, tickMetrics(metrics.registry), log);
+    metrics.registry.gauge('ots_queued_digests', 'Digests waiting for the next tick', () => aggregator?.queued);
+  }
   let stoppingNow = false;
   const notReady = (): string[] => {
     const problems: string[] = [];
@@ -221,11 +239,11 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
       commitments: role.commitments(),
       ...(role.pendingCommitments() === undefined ? {} : { pendingCommitments: role.pendingCommitments() as number }),
-      digests: 0,
-      ticks: 0,
-      tickMs: 0,
-      lastTickAt: null,
-      queued: 0,
+      digests: aggregator?.stats.digests ?? 0,
+      ticks: aggregator?.stats.ticks ?? 0,
+      tickMs: aggregator?.tickMs ?? 0,
+      lastTickAt: aggregator?.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
+      queued: aggregator?.queued ?? 0,
       upstreams: [upstream],
       ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
       mirror: {
@@ -241,6 +259,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     };
   };
   const app = createApp({
+    ...(aggregator ? { aggregator } : {}),
     answer: (c) => role.answer(c),
     status,
     onError: (err) => log.error('request failed', { err }),
@@ -257,7 +276,8 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     throw err;
   }
   role.start();
-  log.info('mirror listening', { url, upstream, protocol: role.protocol });
+  aggregator?.start();
+  log.info('mirror listening', { url, upstream, protocol: role.protocol, aggregating: aggregator !== undefined });
   const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
   notifier.ready(`serving ${url}; mirroring ${upstream}`);
   notifier.startWatchdog(() => !stoppingNow);
@@ -270,6 +290,9 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       notifier.stopping();
       notifier.close();
       server.close();
+      // digests already taken are still submitted and answered before the connections close
+      await aggregator?.stop();
+      submitter?.close();
       server.closeIdleConnections();
       await role.close();
       server.closeAllConnections();

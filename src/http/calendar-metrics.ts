@@ -13,23 +13,41 @@ export interface CalendarMetricsSources {
   anchoring: ((key: string) => number | undefined) | undefined;
 }
 
-export interface CalendarMetrics {
+export interface CalendarMetrics extends TickObserver {
   registry: Registry;
-  onTick(info: { digests: number; ms: number }): void;
-  onTickFailed(): void;
   onRequest(req: HttpRequest, res: HttpResponse, ms: number): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000];
 
-export function calendarMetrics(src: CalendarMetricsSources): CalendarMetrics {
-  const r = new Registry();
+/** What an aggregator reports per tick. */
+export interface TickObserver {
+  onTick(info: { digests: number; ms: number }): void;
+  onTickFailed(): void;
+}
+
+/** The aggregator's counters, in any registry (the calendar's, or a mirror's that takes digests). */
+export function tickMetrics(r: Registry): TickObserver {
   const digests: Counter = r.counter('ots_digests_total', 'Digests acknowledged (their commitment durable)');
   const ticks: Counter = r.counter('ots_ticks_total', 'Aggregator ticks that committed a merkle root');
   const tickFailures: Counter = r.counter('ots_tick_failures_total', 'Ticks whose commitment could not be stored (their digests got 503)');
   const batch: Histogram = r.histogram('ots_tick_batch_size', 'Digests per tick', BATCH_BUCKETS);
   const tickSeconds: Histogram = r.histogram('ots_tick_duration_seconds', 'Time to build a tick\'s tree and make its commitment durable', LATENCY_BUCKETS);
+  return {
+    onTick: ({ digests: n, ms }) => {
+      digests.inc({}, n);
+      ticks.inc();
+      batch.observe(n);
+      tickSeconds.observe(ms / 1000);
+    },
+    onTickFailed: () => tickFailures.inc(),
+  };
+}
+
+export function calendarMetrics(src: CalendarMetricsSources): CalendarMetrics {
+  const r = new Registry();
+  const tick = tickMetrics(r);
   if (src.commitments) r.gauge('ots_commitments', 'Commitments in the journal', src.commitments);
   if (src.pendingCommitments) r.gauge('ots_pending_commitments', 'Commitments not yet anchored', src.pendingCommitments);
   if (src.journalRecords) r.gauge('ots_journal_records', 'Records in the journal', src.journalRecords);
@@ -53,13 +71,8 @@ export function calendarMetrics(src: CalendarMetricsSources): CalendarMetrics {
   const latency: Histogram = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS);
   return {
     registry: r,
-    onTick: ({ digests: n, ms }) => {
-      digests.inc({}, n);
-      ticks.inc();
-      batch.observe(n);
-      tickSeconds.observe(ms / 1000);
-    },
-    onTickFailed: () => tickFailures.inc(),
+    onTick: tick.onTick,
+    onTickFailed: tick.onTickFailed,
     onRequest: (req, res, ms) => {
       const labels = { route: routeOf(req.path), status: String(res.status) };
       requests.inc({ ...labels, method: req.method });
