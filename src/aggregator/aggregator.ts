@@ -138,7 +138,8 @@ export class Aggregator {
         this.#earlyAsked = true;
         setImmediate(() => {
           this.#earlyAsked = false;
-          if (!this.#stopped) this.#run();
+          // a grid tick may have taken the batch meanwhile
+          if (!this.#stopped && this.#full()) this.#run();
         });
       }
     });
@@ -148,13 +149,33 @@ export class Aggregator {
     return this.#queue.length;
   }
 
-  /** Stops intake, commits what is waiting, and resolves when every waiter has its answer. */
-  async stop(): Promise<void> {
+  /**
+   * Stops intake, commits what is waiting (as pipelined ticks), and resolves when every waiter has its answer.
+   * After `giveUpAfterMs`, digests not yet in a tick are answered AggregatorStoppedError (503 + Retry-After)
+   * instead, so a slow upstream cannot hold a shutdown past its deadline; ticks already submitted are still
+   * waited for (their upstream has a timeout of its own).
+   */
+  async stop(opts: { giveUpAfterMs?: number } = {}): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    while (this.#queue.length > 0) await this.#tick().catch((err: unknown) => this.#onError?.(err));
+    const giveUp = opts.giveUpAfterMs === undefined ? undefined : setTimeout(() => this.#abandonQueue(), opts.giveUpAfterMs);
+    try {
+      for (;;) {
+        while (this.#queue.length > 0 && this.#inFlight.size < MAX_TICKS_IN_FLIGHT) this.#startTick();
+        if (this.#inFlight.size === 0) break;
+        await Promise.race(this.#inFlight);
+      }
+    } finally {
+      if (giveUp) clearTimeout(giveUp);
+    }
+  }
+
+  #abandonQueue(): void {
+    const left = this.#queue;
+    this.#queue = [];
+    const err = new AggregatorStoppedError();
+    for (const w of left) w.reject(err);
   }
 
   /**
@@ -165,6 +186,8 @@ export class Aggregator {
   #schedule(): void {
     const now = Date.now();
     this.#nextAt = Math.max(this.#nextAt + this.#tickMs, now - (now % this.#tickMs));
+    // the wall clock stepped back: start the grid again from now rather than wait for the old one
+    if (this.#nextAt - now > this.#tickMs) this.#nextAt = now - (now % this.#tickMs) + this.#tickMs;
     const delay = Math.max(0, this.#nextAt - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -184,17 +207,30 @@ export class Aggregator {
         this.#again = true;
         return;
       }
-      const tick: Promise<void> = this.#tick()
-        .catch((err: unknown) => this.#onError?.(err))
-        .finally(() => {
-          this.#inFlight.delete(tick);
-          if ((this.#again || this.#full()) && !this.#stopped) {
-            this.#again = false;
-            this.#run();
-          }
-        });
-      this.#inFlight.add(tick);
+      this.#startTick();
     } while (this.#full());
+  }
+
+  #startTick(): void {
+    const tick: Promise<void> = this.#tick()
+      .catch((err: unknown) => this.#report(err))
+      .finally(() => {
+        this.#inFlight.delete(tick);
+        if ((this.#again || this.#full()) && !this.#stopped) {
+          this.#again = false;
+          this.#run();
+        }
+      });
+    this.#inFlight.add(tick);
+  }
+
+  /** onError, which must not break the aggregator if it throws. */
+  #report(err: unknown): void {
+    try {
+      this.#onError?.(err);
+    } catch {
+      // the owner's logging failed; the waiters are answered regardless
+    }
   }
 
   #full(): boolean {
@@ -212,6 +248,19 @@ export class Aggregator {
       this.#queue = [];
     }
     const started = performance.now();
+    try {
+      await this.#commitBatch(batch, started);
+    } catch (cause) {
+      // whatever failed (the upstream, or building the answers), no waiter of the batch is left hanging
+      this.stats.failures++;
+      this.stats.lastFailureAt = Date.now();
+      const err = new CommitFailedError({ cause });
+      for (const w of batch) w.reject(err);
+      this.#report(cause);
+    }
+  }
+
+  async #commitBatch(batch: Waiter[], started: number): Promise<void> {
     const n = batch.length;
     const nonces = randomBytes(NONCE_LENGTH * n);
     const leaves: Uint8Array[] = new Array(n);
@@ -224,24 +273,18 @@ export class Aggregator {
     }
     const levels = merkleLevels(leaves);
     const root = levels.at(-1)?.[0] as Uint8Array;
-    let suffix: Uint8Array;
-    try {
-      ({ suffix } = await this.#upstream.commit(root));
-    } catch (cause) {
-      this.stats.failures++;
-      this.stats.lastFailureAt = Date.now();
-      this.#onError?.(cause);
-      const err = new CommitFailedError({ cause });
-      for (const w of batch) w.reject(err);
-      return;
-    }
+    const { suffix } = await this.#upstream.commit(root);
     const responses = encodeResponses(levels, nonces, suffix);
     for (let i = 0; i < n; i++) (batch[i] as Waiter).resolve(responses[i] as Uint8Array);
     this.stats.ticks++;
     this.stats.digests += n;
     this.stats.lastBatch = n;
     this.stats.lastTickAt = Date.now();
-    this.#onTick?.({ digests: n, root, ms: performance.now() - started });
+    try {
+      this.#onTick?.({ digests: n, root, ms: performance.now() - started });
+    } catch {
+      // metrics or logging failed; the digests are answered
+    }
   }
 }
 

@@ -58,6 +58,15 @@ export interface RemoteCalendarsOptions {
   stragglerMs?: number;
   /** Sent as User-Agent. */
   userAgent?: string;
+  /**
+   * Longest joined answer (bytes) and deepest branch (ops) a tick may carry, so that with the client's own
+   * path in front the proof stays within what clients read (10,000 bytes) and nest (python: 256). The
+   * aggregator's paths are at most a few hundred bytes and 2 + 2·log2(batch) ops deep.
+   */
+  maxSuffixBytes?: number;
+  maxSuffixDepth?: number;
+  /** While a calendar fails, how often it is asked whether it is back (GET /), so readiness recovers without traffic. */
+  probeIntervalMs?: number;
   onFailure?: (err: CalendarAnswerError) => void;
 }
 
@@ -75,12 +84,19 @@ export class RemoteCalendars implements Upstream {
   readonly #userAgent: string;
   readonly #onFailure: RemoteCalendarsOptions['onFailure'];
   readonly #health: CalendarHealth[];
-  /** Aborts every submission still waiting when the aggregator stops. */
-  readonly #closing = new AbortController();
+  readonly #maxSuffixBytes: number;
+  readonly #maxSuffixDepth: number;
+  /** Requests in flight (one controller each, aborted on close; see #request). */
+  readonly #pending = new Set<AbortController>();
+  #closed = false;
+  readonly #probe: NodeJS.Timeout | undefined;
 
   constructor(opts: RemoteCalendarsOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least one calendar');
     this.#urls = opts.urls.map((u) => u.replace(/\/+$/, ''));
+    const twice = this.#urls.find((u, i) => this.#urls.indexOf(u) !== i);
+    // the same calendar twice would count twice toward `required`
+    if (twice !== undefined) throw new RangeError(`"urls" names ${twice} more than once`);
     this.#required = opts.required ?? 1;
     if (!(Number.isInteger(this.#required) && this.#required >= 1 && this.#required <= this.#urls.length)) {
       throw new RangeError(`"required" expected 1..${this.#urls.length}, got ${this.#required}`);
@@ -90,6 +106,10 @@ export class RemoteCalendars implements Upstream {
     this.#userAgent = opts.userAgent ?? 'ots-calendar';
     this.#onFailure = opts.onFailure;
     this.#health = this.#urls.map((url) => ({ url, acknowledged: 0, failures: 0, consecutiveFailures: 0, lastAcknowledgedAt: undefined, lastError: undefined }));
+    this.#maxSuffixBytes = opts.maxSuffixBytes ?? MAX_ANSWER_BYTES - 1_000;
+    this.#maxSuffixDepth = opts.maxSuffixDepth ?? 200;
+    const every = opts.probeIntervalMs ?? 5_000;
+    this.#probe = every > 0 ? setInterval(() => void this.#probeFailing(), every).unref() : undefined;
   }
 
   get urls(): readonly string[] {
@@ -104,9 +124,11 @@ export class RemoteCalendars implements Upstream {
     return this.#health;
   }
 
-  /** Aborts the submissions still waiting (a hung calendar's, after its tick was answered without it). */
+  /** Stops probing and aborts the requests still waiting (a hung calendar's, after its tick was answered without it). */
   close(): void {
-    this.#closing.abort();
+    this.#closed = true;
+    if (this.#probe) clearInterval(this.#probe);
+    for (const ac of this.#pending) ac.abort();
   }
 
   /** Calendars whose last submission was acknowledged (all of them before the first tick). */
@@ -126,12 +148,26 @@ export class RemoteCalendars implements Upstream {
         if (done) return;
         done = true;
         if (straggler) clearTimeout(straggler);
-        if (answered < this.#required) {
-          reject(new UpstreamsFailedError(answered, this.#required, failures));
+        // smallest answers first, as many as fit the budget: one oversized answer cannot spoil the others
+        const joined = new Timestamp(root);
+        let used = 0;
+        const fitting = answers.flatMap((t, i) => (t ? [{ t, i, bytes: t.toBytes().length }] : [])).sort((a, b) => a.bytes - b.bytes);
+        for (const { t, i, bytes } of fitting) {
+          const trial = new Timestamp(root);
+          trial.merge(joined);
+          trial.merge(t);
+          const trialSize = used === 0 ? bytes : trial.toBytes().length;
+          if (trialSize > this.#maxSuffixBytes) {
+            failures.push(this.#failed(i, new CalendarAnswerError(this.#urls[i] as string, `answer does not fit beside the others (${bytes} bytes)`)));
+            continue;
+          }
+          joined.merge(t);
+          used++;
+        }
+        if (used < this.#required) {
+          reject(new UpstreamsFailedError(used, this.#required, failures));
           return;
         }
-        const joined = new Timestamp(root);
-        for (const t of answers) if (t) joined.merge(t);
         resolve({ suffix: joined.toBytes() });
       };
       this.#urls.forEach((url, i) => {
@@ -146,13 +182,7 @@ export class RemoteCalendars implements Upstream {
             answered++;
           },
           (err: unknown) => {
-            const e = err instanceof CalendarAnswerError ? err : new CalendarAnswerError(url, describe(err));
-            const h = this.#health[i] as CalendarHealth;
-            h.failures++;
-            h.consecutiveFailures++;
-            h.lastError = e.reason;
-            failures.push(e);
-            this.#onFailure?.(e);
+            failures.push(this.#failed(i, err instanceof CalendarAnswerError ? err : new CalendarAnswerError(url, describe(err))));
           },
         ).finally(() => {
           settled++;
@@ -163,37 +193,92 @@ export class RemoteCalendars implements Upstream {
     });
   }
 
-  async #submit(url: string, root: Uint8Array): Promise<Timestamp> {
-    let res: Response;
+  /** Records a calendar's failure (health, callback) and returns the error. */
+  #failed(i: number, e: CalendarAnswerError): CalendarAnswerError {
+    const h = this.#health[i] as CalendarHealth;
+    h.failures++;
+    h.consecutiveFailures++;
+    h.lastError = e.reason;
     try {
-      res = await fetch(`${url}/digest`, {
-        method: 'POST',
-        body: root,
-        headers: {
-          // what the JS client sends (no CORS preflight); calendars ignore the content type
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/vnd.opentimestamps.v1',
-          'user-agent': this.#userAgent,
-        },
-        signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#closing.signal]),
-        redirect: 'error',
-      });
-    } catch (err) {
-      throw new CalendarAnswerError(url, describe(err));
+      this.#onFailure?.(e);
+    } catch {
+      // the owner's logging failed; the tick goes on
     }
-    if (res.status !== 200) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new CalendarAnswerError(url, `HTTP ${res.status}`);
-    }
-    const body = await readAtMost(res, MAX_ANSWER_BYTES, url);
-    let t: Timestamp;
+    return e;
+  }
+
+  /**
+   * One request with its own timeout and abort (not AbortSignal.any over a long-lived signal: on Node 20 each
+   * call would stay attached to it for the life of the process). The body is read within the same deadline.
+   */
+  async #request<T>(url: string, init: RequestInit, read: (res: Response) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new CalendarAnswerError(url, 'shutting down');
+    const ac = new AbortController();
+    this.#pending.add(ac);
+    const timer = setTimeout(() => ac.abort(new DOMException('no answer in time', 'TimeoutError')), this.#timeoutMs);
     try {
-      t = Timestamp.fromBytes(body, root);
-    } catch (err) {
-      throw new CalendarAnswerError(url, `answer is not a timestamp: ${describe(err)}`);
+      let res: Response;
+      try {
+        res = await fetch(url, { ...init, signal: ac.signal, redirect: 'error' });
+      } catch (err) {
+        throw new CalendarAnswerError(url, describe(err));
+      }
+      return await read(res);
+    } finally {
+      clearTimeout(timer);
+      this.#pending.delete(ac);
     }
-    if (t.allAttestations().length === 0) throw new CalendarAnswerError(url, 'answer ends in no attestation');
-    return t;
+  }
+
+  #submit(url: string, root: Uint8Array): Promise<Timestamp> {
+    const init: RequestInit = {
+      method: 'POST',
+      body: root,
+      headers: {
+        // what the JS client sends (no CORS preflight); calendars ignore the content type
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/vnd.opentimestamps.v1',
+        'user-agent': this.#userAgent,
+      },
+    };
+    return this.#request(`${url}/digest`, init, async (res) => {
+      if (res.status !== 200) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new CalendarAnswerError(url, `HTTP ${res.status}`);
+      }
+      const body = await readAtMost(res, MAX_ANSWER_BYTES, url);
+      let t: Timestamp;
+      try {
+        t = Timestamp.fromBytes(body, root);
+      } catch (err) {
+        throw new CalendarAnswerError(url, `answer is not a timestamp: ${describe(err)}`);
+      }
+      if (t.allAttestations().length === 0) throw new CalendarAnswerError(url, 'answer ends in no attestation');
+      const depth = depthOf(t);
+      if (depth > this.#maxSuffixDepth) throw new CalendarAnswerError(url, `answer nests ${depth} ops deep, more than ${this.#maxSuffixDepth}`);
+      return t;
+    });
+  }
+
+  /** Asks each failing calendar whether it answers at all (GET /, anything but a 5xx); one that does counts as reachable again. */
+  async #probeFailing(): Promise<void> {
+    await Promise.all(
+      this.#health.map(async (h) => {
+        if (h.consecutiveFailures === 0 || this.#closed) return;
+        try {
+          const ok = await this.#request(`${h.url}/`, { headers: { 'user-agent': this.#userAgent } }, async (res) => {
+            await res.body?.cancel().catch(() => undefined);
+            return res.status < 500;
+          });
+          if (ok && h.consecutiveFailures > 0) {
+            h.consecutiveFailures = 0;
+            h.lastError = undefined;
+          }
+        } catch {
+          // still away
+        }
+      }),
+    );
   }
 }
 
@@ -219,6 +304,17 @@ async function readAtMost(res: Response, max: number, url: string): Promise<Uint
     throw new CalendarAnswerError(url, describe(err));
   }
   return Buffer.concat(chunks, total);
+}
+
+/** Ops on the longest branch of a timestamp tree. */
+function depthOf(t: Timestamp): number {
+  let deepest = 0;
+  const stack: Array<{ node: Timestamp; depth: number }> = [{ node: t, depth: 0 }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    deepest = Math.max(deepest, top.depth);
+    for (const { child } of top.node.ops.values()) stack.push({ node: child, depth: top.depth + 1 });
+  }
+  return deepest;
 }
 
 function describe(err: unknown): string {

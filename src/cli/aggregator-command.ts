@@ -6,7 +6,7 @@ import { calendarMetrics } from '../http/calendar-metrics.js';
 import type { StatusInfo, StatusValue } from '../http/status-page.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { listenHttp } from './http-listener.js';
-import { aggregatorFromConfig } from './aggregator-from-config.js';
+import { aggregatorFromConfig, suffixBudget } from './aggregator-from-config.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { OPTIONS } from './options.js';
 import { installSignalHandlers } from './signals.js';
@@ -30,12 +30,19 @@ export async function startAggregator(config: Config, log: Logger): Promise<Runn
   if (required > upstreams.length) {
     throw new ConfigError([`"required" is ${required} but only ${upstreams.length} upstream calendar(s) are given: it must be at most that`]);
   }
+  const upstreamWait = Number(config['upstream-timeout-ms']) + Number(config['straggler-ms']);
+  if (Number(config['shutdown-timeout-ms']) <= upstreamWait) {
+    throw new ConfigError([
+      `"shutdown-timeout-ms" (${Number(config['shutdown-timeout-ms'])}) must be more than upstream-timeout-ms + straggler-ms (${upstreamWait}): a stop waits for the ticks already submitted`,
+    ]);
+  }
   const host = String(config['host']);
   const port = Number(config['port']);
   const calendars = new RemoteCalendars({
     urls: upstreams,
     required,
     timeoutMs: Number(config['upstream-timeout-ms']),
+    ...suffixBudget(config),
     stragglerMs: Number(config['straggler-ms']),
     userAgent: `ots-calendar/${VERSION} (aggregator)`,
     onFailure: (err) => log.warn('a calendar did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
@@ -120,7 +127,8 @@ export async function startAggregator(config: Config, log: Logger): Promise<Runn
       notifier.stopping();
       notifier.close();
       server.close();
-      await aggregator.stop();
+      // half the shutdown budget for submitting what waits; what is not in a tick by then gets 503
+      await aggregator.stop({ giveUpAfterMs: Number(config['shutdown-timeout-ms']) / 2 });
       calendars.close();
       server.closeAllConnections();
       log.info('stopped cleanly', { digests: aggregator.stats.digests });

@@ -4,7 +4,12 @@ import type { ConfigValue, OptionSpec } from './config.js';
 const AGG = ['aggregator'] as const;
 
 function checkCalendarUrls(v: ConfigValue): string | undefined {
-  for (const one of Array.isArray(v) ? v : [String(v)]) {
+  const all = Array.isArray(v) ? v : [String(v)];
+  const trimmed = all.map((u) => u.replace(/\/+$/, ''));
+  const twice = trimmed.find((u, i) => trimmed.indexOf(u) !== i);
+  // the same calendar twice would count twice toward "required"
+  if (twice !== undefined) return `${twice} is given more than once`;
+  for (const one of all) {
     let url: URL;
     try {
       url = new URL(one);
@@ -29,7 +34,7 @@ export const AGGREGATOR_OPTIONS: readonly OptionSpec[] = [
     check: checkCalendarUrls,
   },
   { key: 'required', type: 'int', help: 'calendars that must acknowledge a tick before its digests get 200', default: 1, min: 1, max: 100, commands: AGG },
-  { key: 'upstream-timeout-ms', type: 'int', help: 'longest wait for one calendar\'s answer', default: 10_000, min: 100, max: 600_000, commands: AGG },
+  { key: 'upstream-timeout-ms', type: 'int', help: 'longest wait for one calendar\'s answer', default: 5_000, min: 100, max: 600_000, commands: AGG },
   {
     key: 'straggler-ms',
     type: 'int',
@@ -54,5 +59,5 @@ export const AGGREGATOR_OPTIONS: readonly OptionSpec[] = [
   { key: 'headers-timeout-ms', type: 'int', help: 'a client must send its request headers within this time, else 408', default: 10_000, min: 100, max: 600_000, commands: AGG },
   { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: AGG },
   { key: 'listen-backlog', type: 'int', help: 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)', default: 4096, min: 16, max: 65_535, commands: AGG },
-  { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: AGG },
+  { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway (more than upstream-timeout-ms + straggler-ms)', default: 15_000, min: 100, max: 600_000, commands: AGG },
 ];

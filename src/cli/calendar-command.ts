@@ -156,7 +156,8 @@ async function serve(
       // intake first (new connections, then the queue, answered after its last commit), then every
       // connection, and only then the index and the journal, which answers on open connections still read
       server.close();
-      await aggregator.stop();
+      // half the shutdown budget for submitting what waits; what is not in a tick by then gets 503
+      await aggregator.stop({ giveUpAfterMs: Number(config['shutdown-timeout-ms']) / 2 });
       server.closeAllConnections();
       const records = journal.head().size;
       await unwind();

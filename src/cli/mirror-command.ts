@@ -15,7 +15,7 @@ import { mirrorMetrics } from '../mirror/metrics.js';
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import type { Aggregator } from '../aggregator/aggregator.js';
 import { tickMetrics } from '../http/calendar-metrics.js';
-import { aggregatorFromConfig } from './aggregator-from-config.js';
+import { aggregatorFromConfig, suffixBudget } from './aggregator-from-config.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { OPTIONS } from './options.js';
@@ -207,6 +207,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     submitter = new RemoteCalendars({
       urls: [upstream],
       timeoutMs: Number(config['upstream-timeout-ms']),
+      ...suffixBudget(config),
       userAgent: `ots-calendar/${VERSION} (mirror)`,
       onFailure: (err) => log.warn('the upstream did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
     });
@@ -291,7 +292,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       notifier.close();
       server.close();
       // digests already taken are still submitted and answered before the connections close
-      await aggregator?.stop();
+      await aggregator?.stop({ giveUpAfterMs: Number(config['shutdown-timeout-ms']) / 2 });
       submitter?.close();
       server.closeIdleConnections();
       await role.close();

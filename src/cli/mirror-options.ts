@@ -38,7 +38,7 @@ export const MIRROR_OPTIONS: readonly OptionSpec[] = [
   { key: 'tick-ms', type: 'int', help: 'with --aggregate: aggregation interval in milliseconds', default: 1000, min: 10, max: 60_000, commands: MIRROR },
   { key: 'max-queue', type: 'int', help: 'with --aggregate: digests waiting for a tick at most; beyond, 503 + Retry-After', default: 100_000, min: 1, max: 10_000_000, commands: MIRROR },
   { key: 'max-batch', type: 'int', help: 'with --aggregate: digests per tick at most (0: no cap)', default: 1000, min: 0, max: 10_000_000, commands: MIRROR },
-  { key: 'upstream-timeout-ms', type: 'int', help: 'with --aggregate: longest wait for the upstream to acknowledge a tick', default: 10_000, min: 100, max: 600_000, commands: MIRROR },
+  { key: 'upstream-timeout-ms', type: 'int', help: 'with --aggregate: longest wait for the upstream to acknowledge a tick', default: 5_000, min: 100, max: 600_000, commands: MIRROR },
   { key: 'body-timeout-ms', type: 'int', help: 'with --aggregate: a client must send its request body within this time, else 408', default: 5_000, min: 100, max: 600_000, commands: MIRROR },
   { key: 'data-dir', type: 'string', help: 'where the mirrored journal and its index live', default: join(defaultDataDir(), 'mirror'), commands: MIRROR },
   { key: 'host', type: 'string', help: 'address to listen on', default: '127.0.0.1', commands: MIRROR },

@@ -201,7 +201,7 @@ describe('aggregator fail-over', () => {
     const hung = await fake((req) => {
       req.resume(); // never answers
     });
-    const agg = await startAggregatorProcess([hung, cal.url], ['--straggler-ms', '300', '--upstream-timeout-ms', '20000']);
+    const agg = await startAggregatorProcess([hung, cal.url], ['--straggler-ms', '300', '--upstream-timeout-ms', '20000', '--shutdown-timeout-ms', '30000']);
     try {
       const digest = randomBytes(32);
       const r = await post(agg.url, digest);
@@ -233,7 +233,7 @@ describe('aggregator fail-over', () => {
     }
   });
 
-  it('refuses to start without an upstream, or when more are required than given', async () => {
+  it('refuses to start without an upstream, with more required than given, a calendar twice, or a stop budget below the upstream wait', async () => {
     const none = await runFailing(['aggregator', '--port', '0']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('"upstream" is required');
@@ -243,5 +243,11 @@ describe('aggregator fail-over', () => {
     const bad = await runFailing(['aggregator', '--port', '0', '--upstream', 'ftp://x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('must start with http:// or https://');
+    const twice = await runFailing(['aggregator', '--port', '0', '--upstream', cal.url, '--upstream', `${cal.url}/`, '--required', '2']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`${cal.url} is given more than once`);
+    const short = await runFailing(['aggregator', '--port', '0', '--upstream', cal.url, '--shutdown-timeout-ms', '3000']);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('"shutdown-timeout-ms" (3000) must be more than upstream-timeout-ms + straggler-ms (6000)');
   });
 });

@@ -1,5 +1,5 @@
 /** The aggregator's answers are exactly the library's encoding of each digest's path, for every batch size. */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Aggregator, type Upstream, PushbackError, AggregatorStoppedError, CommitFailedError, MAX_TICKS_IN_FLIGHT } from '../../src/aggregator/aggregator.js';
 import { OP_SHA256, Timestamp, encodeOps, encodePath, merkleLevels, merklePath, opAppend, pendingAttestation, sha256 } from '../../src/ots/index.js';
@@ -95,6 +95,77 @@ describe('Aggregator', () => {
       const root = sha256(Buffer.concat(i % 2 === 0 ? [leaf, other] : [other, leaf]));
       expect(Buffer.from(root).equals(Buffer.from(calls[i >> 1]?.root ?? []))).toBe(true);
     });
+  });
+});
+
+describe('Aggregator under trouble', () => {
+  it('stop() submits what waits as pipelined ticks, and gives up on what is not in a tick by the deadline', async () => {
+    let concurrent = 0;
+    let peak = 0;
+    const suffix = upstream().suffix;
+    const slow: Upstream = {
+      commit: async () => {
+        peak = Math.max(peak, ++concurrent);
+        await new Promise((r) => setTimeout(r, 100));
+        concurrent--;
+        return { suffix };
+      },
+    };
+    const agg = new Aggregator({ upstream: slow, tickMs: 60_000, maxBatch: 10 });
+    const answers = Array.from({ length: 100 }, () => agg.submit(randomBytes(32)).then(() => 'ok', (e: unknown) => (e instanceof AggregatorStoppedError ? 'stopped' : 'other')));
+    const t0 = Date.now();
+    await agg.stop({ giveUpAfterMs: 150 });
+    const outcome = await Promise.all(answers);
+    expect(peak).toBe(MAX_TICKS_IN_FLIGHT);
+    // four ticks of ten went out at once; by the deadline four more had started; the rest got "stopped"
+    expect(outcome.filter((o) => o === 'ok').length).toBeGreaterThanOrEqual(40);
+    expect(outcome.filter((o) => o === 'stopped').length).toBeGreaterThan(0);
+    expect(outcome.filter((o) => o === 'other')).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('keeps ticking after the wall clock steps back an hour', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-11-24T12:00:00Z'));
+      const up = upstream();
+      const agg = new Aggregator({ upstream: up, tickMs: 100 });
+      agg.start();
+      await vi.advanceTimersByTimeAsync(250);
+      vi.setSystemTime(new Date('2026-11-24T11:00:00.250Z'));
+      // the tick already scheduled still fires; the question is whether the ones after it do
+      await vi.advanceTimersByTimeAsync(300);
+      let answered = false;
+      void agg.submit(randomBytes(32)).then(() => (answered = true));
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(answered).toBe(true);
+      await agg.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('answers every waiter even when its owner\'s onError or onTick throws', async () => {
+    const failing = new Aggregator({
+      upstream: { commit: () => Promise.reject(new Error('disk full')) },
+      tickMs: 10,
+      onError: () => {
+        throw new Error('logging broke');
+      },
+    });
+    failing.start();
+    await expect(failing.submit(randomBytes(32))).rejects.toBeInstanceOf(CommitFailedError);
+    await failing.stop();
+    const ticking = new Aggregator({
+      upstream: upstream(),
+      tickMs: 10,
+      onTick: () => {
+        throw new Error('metrics broke');
+      },
+    });
+    ticking.start();
+    await expect(ticking.submit(randomBytes(32))).resolves.toBeInstanceOf(Uint8Array);
+    await ticking.stop();
   });
 });
 
