@@ -134,6 +134,9 @@ async function runAll(limit, workDir) {
       'POST, wrk -t1 -c2000 (part 2 settings)',
     ),
   );
+  await run('2b', 'POST /digest through a stand-alone aggregator in front of the calendar (both tick 100 ms), 2,000 connections', async () =>
+    splitBaseline(await digestPart(ctx, { id: '2b', tickMs: 100, connections: 2_000, via: 'aggregator' }), 'POST, wrk -t1 -c2000 (part 2b settings)'),
+  );
   await run('3', `POST /digest, tick 1 s, ${ctx.maxConnections.toLocaleString('en-US')} keep-alive connections`, async () =>
     splitBaseline(await digestPart(ctx, { id: '3', tickMs: 1_000, connections: ctx.maxConnections }), `POST, wrk -t1 -c${ctx.maxConnections} (part 3 settings)`),
   );
@@ -165,7 +168,7 @@ async function runAll(limit, workDir) {
   if (baselines.length > 0) parts.set('1', { id: '1', title: 'bare node:http baseline (fixed 200-byte body)', status: 'ok', figures: baselines });
 
   machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-  const order = ['1', '2', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c'];
+  const order = ['1', '2', '2b', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c'];
   const list = order.filter((id) => parts.has(id)).map((id) => parts.get(id));
   const result = {
     finishedAt: new Date().toISOString(),
@@ -188,7 +191,7 @@ async function runAll(limit, workDir) {
   };
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   const commands = list
-    .flatMap((p) => [p.details?.wrkCommand, p.details?.calendarCommand, p.details?.command].filter(Boolean).map((c) => `- part ${p.id}: \`${c.replaceAll(workDir, '$WORK')}\``))
+    .flatMap((p) => [p.details?.wrkCommand, p.details?.calendarCommand, p.details?.aggregatorCommand, p.details?.command].filter(Boolean).map((c) => `- part ${p.id}: \`${c.replaceAll(workDir, '$WORK')}\``))
     .join('\n');
   writeFileSync(
     join(resultsDir, 'latest.md'),

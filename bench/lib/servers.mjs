@@ -92,3 +92,34 @@ export async function getJson(url) {
   const r = await httpGet(url);
   return JSON.parse(r.body.toString('utf8'));
 }
+
+/**
+ * `ots-calendar aggregator` in front of calendars, as the installed command runs it. Resolves once it logged
+ * "aggregator listening"; `stop()` sends SIGTERM and waits for the graceful stop.
+ */
+export async function startAggregator({ upstreams, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const argv = [
+    ...cliNode(),
+    ...nodeArgs,
+    CLI,
+    'aggregator',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    port,
+    '--tick-ms',
+    tickMs,
+    '--log-format',
+    'json',
+    '--max-queue',
+    maxQueue,
+    ...upstreams.flatMap((u) => ['--upstream', u]),
+    ...extra,
+  ];
+  const [cmd, args] = withFdLimit(fdLimit, argv);
+  const child = spawnTracked(cmd, args);
+  await waitForLine(child, (l) => jsonLine(l, 'aggregator listening'), 60_000);
+  return { child, pid: child.pid, url, port, stop: () => stopProcess(child, 30_000), command: argv.map(String) };
+}

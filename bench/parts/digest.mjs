@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { figure } from '../lib/report.mjs';
 import { memoryOf } from '../lib/procs.mjs';
-import { getJson, startBare, startCalendar } from '../lib/servers.mjs';
+import { getJson, startAggregator, startBare, startCalendar } from '../lib/servers.mjs';
 import { runWrk, summarize } from '../lib/wrk.mjs';
 import { profileArgs, profileSummary, shownCommand } from './common.mjs';
 
@@ -59,7 +59,9 @@ export function mean(values) {
 }
 
 /**
- * opts: { id, title, tickMs, connections, targets: { okPerSecond, p99Ms, ratio } } (targets optional).
+ * opts: { id, title, tickMs, connections, targets: { okPerSecond, p99Ms, ratio }, via } (targets optional).
+ * via 'aggregator': wrk sends to a stand-alone aggregator (same tick) in front of the calendar, and the tick
+ * figures are the aggregator's.
  */
 export async function digestPart(ctx, opts) {
   const settings = { threads: 1, connections: opts.connections, seconds: ctx.seconds, timeout: 10, script: 'post-digest.lua', fdLimit: ctx.fdLimit };
@@ -80,8 +82,26 @@ export async function digestPart(ctx, opts) {
     // one log line per tick: how many digests it carried and how long it took
     extra: ['--log-level', 'debug'],
   });
+  let agg;
+  try {
+    if (opts.via === 'aggregator') {
+      ctx.log(`  aggregator in front of it, tick ${opts.tickMs} ms`);
+      agg = await startAggregator({
+        upstreams: [cal.url],
+        tickMs: opts.tickMs,
+        maxQueue: 10_000_000,
+        fdLimit: ctx.fdLimit,
+        nodeArgs: profileArgs(ctx, `digest-${opts.id}-aggregator`),
+        extra: ['--log-level', 'debug'],
+      });
+    }
+  } catch (err) {
+    await cal.stop();
+    throw err;
+  }
+  const front = agg ?? cal;
   const tickLog = [];
-  cal.child.onLine((line) => {
+  front.child.onLine((line) => {
     if (!line.includes('"aggregated digests"')) return;
     const o = JSON.parse(line);
     tickLog.push({ at: Date.parse(o.time), digests: o.digests, ms: o.ms });
@@ -90,19 +110,20 @@ export async function digestPart(ctx, opts) {
   let ticks;
   let mem;
   try {
-    await runWrk(cal.url + '/digest', { ...settings, seconds: ctx.warmupSeconds });
-    const s0 = await getJson(cal.url + '/status');
+    await runWrk(front.url + '/digest', { ...settings, seconds: ctx.warmupSeconds });
+    const s0 = await getJson(front.url + '/status');
     const from = Date.now();
-    run = await runWrk(cal.url + '/digest', calendarSettings, { serverPid: cal.pid });
+    run = await runWrk(front.url + '/digest', calendarSettings, { serverPid: front.pid });
     const to = Date.now();
-    const s1 = await getJson(cal.url + '/status');
-    mem = memoryOf(cal.pid);
+    const s1 = await getJson(front.url + '/status');
+    mem = memoryOf(front.pid);
     ticks = tickFigures(tickLog, from, to, opts.tickMs);
     ticks.digestsCommittedInRun = s1.digests - s0.digests;
   } finally {
+    if (agg) await agg.stop();
     await cal.stop();
   }
-  const profile = profileSummary(ctx, `digest-${opts.id}`);
+  const profile = profileSummary(ctx, agg ? `digest-${opts.id}-aggregator` : `digest-${opts.id}`);
 
   ctx.log('  baseline again');
   const after = await measureBare(ctx, settings, { path: '/digest' });
@@ -124,7 +145,7 @@ export async function digestPart(ctx, opts) {
     figure('  digests per commitment (median; at most one per connection and --max-batch)', ticks.steady.digestsPerTickMedian, ''),
     figure(`  commitments/s (${1000 / opts.tickMs} on the tick grid, more with full batches)`, ticks.steady.ticksPerSecond, '/s'),
     figure('  tick time, commit + fsync + answers (p99)', ticks.steady.tickMsP99, 'ms'),
-    figure('calendar peak RSS under this load', mem.peakRss / 2 ** 20, 'MB'),
+    figure(agg ? 'aggregator peak RSS under this load' : 'calendar peak RSS under this load', mem.peakRss / 2 ** 20, 'MB'),
     figure('  bare node:http peak RSS, same load', Math.max(before.memory.peakRss, after.memory.peakRss) / 2 ** 20, 'MB'),
   ];
   return {
@@ -139,6 +160,7 @@ export async function digestPart(ctx, opts) {
       memory: mem,
       wrkCommand: shownCommand(run.command, { port: cal.port }),
       calendarCommand: shownCommand(cal.command.join(' '), { port: cal.port, dataDir }),
+      ...(agg ? { aggregatorCommand: shownCommand(agg.command.join(' '), { port: agg.port }) } : {}),
       ...(profile ? { profile } : {}),
     },
   };
