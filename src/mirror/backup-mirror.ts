@@ -6,6 +6,7 @@ import type { AttestationChecker } from './attestation-check.js';
 import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from './backup-format.js';
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
+import { linkedAbort } from './linked-abort.js';
 import type { FollowerLog, FollowerState } from './follower.js';
 import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
 import { apiUrl } from './journal-protocol.js';
@@ -137,11 +138,11 @@ export class BackupMirror {
    */
   async #get(n: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
     const url = apiUrl(this.upstream, `/experimental/backup/${n}`);
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs ?? 60_000);
+    const request = linkedAbort(signal, this.#opts.timeoutMs ?? 60_000);
     const max = this.#opts.maxChunkBytes ?? MAX_CHUNK_BYTES;
     let res: Response;
     try {
-      res = await this.#fetch(url, { signal: AbortSignal.any([signal, timeout]), headers: { 'user-agent': this.#opts.userAgent ?? 'ots-calendar-mirror' } });
+      res = await this.#fetch(url, { signal: request.signal, headers: { 'user-agent': this.#opts.userAgent ?? 'ots-calendar-mirror' } });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
         if (transientStatus(res.status)) throw new UpstreamUnavailableError(url, `HTTP ${res.status}`);
@@ -157,6 +158,8 @@ export class BackupMirror {
     } catch (cause) {
       if (cause instanceof VerificationFailedError || cause instanceof UpstreamUnavailableError || signal.aborted) throw cause;
       throw new UpstreamUnavailableError(url, cause instanceof Error ? cause.message : String(cause), { cause });
+    } finally {
+      request.dispose();
     }
   }
 

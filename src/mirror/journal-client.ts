@@ -1,6 +1,7 @@
 /** @module Reading an upstream's journal API over HTTP: every answer checked for shape before anyone looks at its bytes (style rule 6). */
 import { FRAME_OVERHEAD, MAX_RECORD_PAYLOAD } from '../journal/index.js';
 import { UpstreamProtocolError, UpstreamUnavailableError } from './errors.js';
+import { linkedAbort } from './linked-abort.js';
 import { CHUNK_PREFIX, HEAD_PATH, HEADER, JOURNAL_FORMAT, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
 
 /** The part of `fetch` the client uses; injectable (a test transport, a proxy agent). */
@@ -55,55 +56,67 @@ export class JournalClient {
     this.#headers = { 'user-agent': opts.userAgent ?? 'ots-calendar-mirror' };
   }
 
-  async #get(path: string, extraMs: number, signal?: AbortSignal): Promise<{ url: string; res: Response }> {
+  /**
+   * One GET whose deadline (and the caller's signal) also covers reading the body in `read`; the request's
+   * signal is let go of afterwards (see linkedAbort).
+   */
+  async #get<T>(path: string, extraMs: number, signal: AbortSignal | undefined, read: (url: string, res: Response, signal: AbortSignal) => Promise<T>): Promise<T> {
     const url = apiUrl(this.base, path);
-    const timeout = AbortSignal.timeout(this.#timeoutMs + extraMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
+    const request = linkedAbort(signal, this.#timeoutMs + extraMs);
     try {
-      res = await this.#fetch(url, { signal: combined, headers: this.#headers });
-    } catch (cause) {
-      if (signal?.aborted) throw cause;
-      throw new UpstreamUnavailableError(url, describe(cause), { cause });
+      let res: Response;
+      try {
+        res = await this.#fetch(url, { signal: request.signal, headers: this.#headers });
+      } catch (cause) {
+        if (signal?.aborted) throw cause;
+        throw new UpstreamUnavailableError(url, describe(cause), { cause });
+      }
+      if (transientStatus(res.status)) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new UpstreamUnavailableError(url, `HTTP ${res.status}`);
+      }
+      return await read(url, res, request.signal);
+    } finally {
+      request.dispose();
     }
-    if (transientStatus(res.status)) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new UpstreamUnavailableError(url, `HTTP ${res.status}`);
-    }
-    return { url, res };
   }
 
   /** GET /journal/head. A 404 means the upstream has no journal API (e.g. the reference server). */
-  async head(signal?: AbortSignal): Promise<JournalHeadInfo> {
-    const { url, res } = await this.#get(HEAD_PATH, 0, signal);
-    if (res.status === 404) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new UpstreamProtocolError(url, 'no journal API here (404); a reference calendar is followed with --backup-protocol');
-    }
-    if (res.status !== 200) throw new UpstreamProtocolError(url, `HTTP ${res.status}`);
-    const text = new TextDecoder().decode(await readBounded(res, url, 64 * 1024, signal));
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      throw new UpstreamProtocolError(url, 'the head is not JSON');
-    }
-    return parseHead(v, url);
+  head(signal?: AbortSignal): Promise<JournalHeadInfo> {
+    return this.#get(HEAD_PATH, 0, signal, async (url, res) => {
+      if (res.status === 404) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new UpstreamProtocolError(url, 'no journal API here (404); a reference calendar is followed with --backup-protocol');
+      }
+      if (res.status !== 200) throw new UpstreamProtocolError(url, `HTTP ${res.status}`);
+      const text = new TextDecoder().decode(await readBounded(res, url, 64 * 1024, signal));
+      let v: unknown;
+      try {
+        v = JSON.parse(text);
+      } catch {
+        throw new UpstreamProtocolError(url, 'the head is not JSON');
+      }
+      return parseHead(v, url);
+    });
   }
 
   /** GET /journal/chunk/<n>; undefined when the upstream does not have that chunk (404). */
-  async chunk(n: number, signal?: AbortSignal): Promise<RecordBatch | undefined> {
-    const { url, res } = await this.#get(`${CHUNK_PREFIX}${n}`, 0, signal);
-    if (res.status === 404) {
-      await res.body?.cancel().catch(() => undefined);
-      return undefined;
-    }
-    return this.#batch(url, res, signal);
+  chunk(n: number, signal?: AbortSignal): Promise<RecordBatch | undefined> {
+    return this.#get(`${CHUNK_PREFIX}${n}`, 0, signal, async (url, res) => {
+      if (res.status === 404) {
+        await res.body?.cancel().catch(() => undefined);
+        return undefined;
+      }
+      return this.#batch(url, res, signal);
+    });
   }
 
   /** GET /journal/tail?from=…&wait=…: the records after `from`, waiting up to `waitMs` for the first. */
-  async tail(from: number, waitMs: number, signal?: AbortSignal): Promise<RecordBatch> {
-    const { url, res } = await this.#get(`${TAIL_PATH}?from=${from}&wait=${waitMs}`, waitMs, signal);
+  tail(from: number, waitMs: number, signal?: AbortSignal): Promise<RecordBatch> {
+    return this.#get(`${TAIL_PATH}?from=${from}&wait=${waitMs}`, waitMs, signal, (url, res) => this.#tailBatch(url, res, from, signal));
+  }
+
+  async #tailBatch(url: string, res: Response, from: number, signal?: AbortSignal): Promise<RecordBatch> {
     const batch = await this.#batch(url, res, signal);
     const size = res.headers.get(HEADER.size);
     const headHash = res.headers.get(HEADER.headHash);
