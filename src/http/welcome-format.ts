@@ -72,10 +72,14 @@ export function timeHtml(d: Date, now: Date): string {
 
 const WORDS: Readonly<Record<string, string>> = { txid: 'transaction', tx: 'transaction', txs: 'transactions', btc: 'BTC', url: 'URL', uri: 'URI' };
 
-/** A status key as a label: "lastAnchorHeight" → "Last anchor height", "current_txid" → "Current transaction". */
+/**
+ * A status key as a label: "lastAnchorHeight" → "Last anchor height", "current_txid" → "Current transaction",
+ * "calendar2Failures" → "Calendar 2 failures".
+ */
 export function labelOf(key: string): string {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([a-z])([0-9])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')
     .trim()
     .toLowerCase()
