@@ -5,6 +5,8 @@
  */
 import { Timestamp } from '../ots/index.js';
 import type { Upstream } from './aggregator.js';
+import { BodyTooLongError, readAtMost } from '../net/bounded-body.js';
+import { linkedAbort } from '../net/linked-abort.js';
 
 /** Clients read at most this much of a calendar's answer (python-opentimestamps and the JS client). */
 export const MAX_ANSWER_BYTES = 10_000;
@@ -86,9 +88,8 @@ export class RemoteCalendars implements Upstream {
   readonly #health: CalendarHealth[];
   readonly #maxSuffixBytes: number;
   readonly #maxSuffixDepth: number;
-  /** Requests in flight (one controller each, aborted on close; see #request). */
-  readonly #pending = new Set<AbortController>();
-  #closed = false;
+  /** Aborted on close: every request in flight is linked to it (see #request). */
+  readonly #closing = new AbortController();
   readonly #probe: NodeJS.Timeout | undefined;
 
   constructor(opts: RemoteCalendarsOptions) {
@@ -126,9 +127,8 @@ export class RemoteCalendars implements Upstream {
 
   /** Stops probing and aborts the requests still waiting (a hung calendar's, after its tick was answered without it). */
   close(): void {
-    this.#closed = true;
     if (this.#probe) clearInterval(this.#probe);
-    for (const ac of this.#pending) ac.abort();
+    this.#closing.abort();
   }
 
   /** Calendars whose last submission was acknowledged (all of them before the first tick). */
@@ -148,20 +148,19 @@ export class RemoteCalendars implements Upstream {
         if (done) return;
         done = true;
         if (straggler) clearTimeout(straggler);
-        // smallest answers first, as many as fit the budget: one oversized answer cannot spoil the others
+        // smallest answers first, as many as fit the budget: one oversized answer cannot spoil the others. Joined,
+        // the branches take at most their own bytes plus a fork marker each (python's 0xff before all but one).
         const joined = new Timestamp(root);
         let used = 0;
-        const fitting = answers.flatMap((t, i) => (t ? [{ t, i, bytes: t.toBytes().length }] : [])).sort((a, b) => a.bytes - b.bytes);
-        for (const { t, i, bytes } of fitting) {
-          const trial = new Timestamp(root);
-          trial.merge(joined);
-          trial.merge(t);
-          const trialSize = used === 0 ? bytes : trial.toBytes().length;
-          if (trialSize > this.#maxSuffixBytes) {
-            failures.push(this.#failed(i, new CalendarAnswerError(this.#urls[i] as string, `answer does not fit beside the others (${bytes} bytes)`)));
+        let bytes = 0;
+        const sized = answers.flatMap((t, i) => (t ? [{ t, i, size: t.toBytes().length }] : [])).sort((a, b) => a.size - b.size);
+        for (const { t, i, size } of sized) {
+          if (bytes + size + (used > 0 ? 1 : 0) > this.#maxSuffixBytes) {
+            failures.push(this.#failed(i, new CalendarAnswerError(this.#urls[i] as string, `answer does not fit beside the others (${size} bytes)`)));
             continue;
           }
           joined.merge(t);
+          bytes += size + (used > 0 ? 1 : 0);
           used++;
         }
         if (used < this.#required) {
@@ -207,26 +206,20 @@ export class RemoteCalendars implements Upstream {
     return e;
   }
 
-  /**
-   * One request with its own timeout and abort (not AbortSignal.any over a long-lived signal: on Node 20 each
-   * call would stay attached to it for the life of the process). The body is read within the same deadline.
-   */
+  /** One request whose deadline (and close()) also covers reading its body in `read`. */
   async #request<T>(url: string, init: RequestInit, read: (res: Response) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new CalendarAnswerError(url, 'shutting down');
-    const ac = new AbortController();
-    this.#pending.add(ac);
-    const timer = setTimeout(() => ac.abort(new DOMException('no answer in time', 'TimeoutError')), this.#timeoutMs);
+    if (this.#closing.signal.aborted) throw new CalendarAnswerError(url, 'shutting down');
+    const request = linkedAbort(this.#closing.signal, this.#timeoutMs);
     try {
       let res: Response;
       try {
-        res = await fetch(url, { ...init, signal: ac.signal, redirect: 'error' });
+        res = await fetch(url, { ...init, signal: request.signal, redirect: 'error' });
       } catch (err) {
         throw new CalendarAnswerError(url, describe(err));
       }
       return await read(res);
     } finally {
-      clearTimeout(timer);
-      this.#pending.delete(ac);
+      request.dispose();
     }
   }
 
@@ -246,7 +239,12 @@ export class RemoteCalendars implements Upstream {
         await res.body?.cancel().catch(() => undefined);
         throw new CalendarAnswerError(url, `HTTP ${res.status}`);
       }
-      const body = await readAtMost(res, MAX_ANSWER_BYTES, url);
+      let body: Uint8Array;
+      try {
+        body = await readAtMost(res, MAX_ANSWER_BYTES);
+      } catch (err) {
+        throw new CalendarAnswerError(url, err instanceof BodyTooLongError ? `answer longer than ${MAX_ANSWER_BYTES} bytes` : describe(err));
+      }
       let t: Timestamp;
       try {
         t = Timestamp.fromBytes(body, root);
@@ -264,7 +262,7 @@ export class RemoteCalendars implements Upstream {
   async #probeFailing(): Promise<void> {
     await Promise.all(
       this.#health.map(async (h) => {
-        if (h.consecutiveFailures === 0 || this.#closed) return;
+        if (h.consecutiveFailures === 0 || this.#closing.signal.aborted) return;
         try {
           const ok = await this.#request(`${h.url}/`, { headers: { 'user-agent': this.#userAgent } }, async (res) => {
             await res.body?.cancel().catch(() => undefined);
@@ -280,30 +278,6 @@ export class RemoteCalendars implements Upstream {
       }),
     );
   }
-}
-
-/** The body, refusing one over `max` bytes (a calendar answer is a few hundred). */
-async function readAtMost(res: Response, max: number, url: string): Promise<Uint8Array> {
-  const reader = res.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > max) {
-        await reader.cancel().catch(() => undefined);
-        throw new CalendarAnswerError(url, `answer longer than ${max} bytes`);
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof CalendarAnswerError) throw err;
-    throw new CalendarAnswerError(url, describe(err));
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** Ops on the longest branch of a timestamp tree. */

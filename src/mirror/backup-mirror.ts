@@ -6,7 +6,7 @@ import type { AttestationChecker } from './attestation-check.js';
 import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from './backup-format.js';
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
-import { linkedAbort } from './linked-abort.js';
+import { linkedAbort } from '../net/linked-abort.js';
 import type { FollowerLog, FollowerState } from './follower.js';
 import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
 import { apiUrl } from './journal-protocol.js';

@@ -1,7 +1,8 @@
 /** @module Reading an upstream's journal API over HTTP: every answer checked for shape before anyone looks at its bytes (style rule 6). */
 import { FRAME_OVERHEAD, MAX_RECORD_PAYLOAD } from '../journal/index.js';
 import { UpstreamProtocolError, UpstreamUnavailableError } from './errors.js';
-import { linkedAbort } from './linked-abort.js';
+import { linkedAbort } from '../net/linked-abort.js';
+import { BodyTooLongError, readAtMost } from '../net/bounded-body.js';
 import { CHUNK_PREFIX, HEAD_PATH, HEADER, JOURNAL_FORMAT, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
 
 /** The part of `fetch` the client uses; injectable (a test transport, a proxy agent). */
@@ -160,33 +161,15 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The body, refusing (before buffering it all) one longer than `max` bytes. */
+/** The body, refusing (before buffering it all) one longer than `max` bytes: a protocol error of the upstream. */
 export async function readBounded(res: Response, url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
-  const declared = res.headers.get('content-length');
-  if (declared !== null && Number(declared) > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new UpstreamProtocolError(url, `body of ${declared} bytes exceeds ${max}`);
-  }
-  if (!res.body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > max) {
-        await reader.cancel().catch(() => undefined);
-        throw new UpstreamProtocolError(url, `body exceeds ${max} bytes`);
-      }
-      parts.push(value);
-    }
+    return await readAtMost(res, max);
   } catch (cause) {
-    if (cause instanceof UpstreamProtocolError || signal?.aborted) throw cause;
+    if (cause instanceof BodyTooLongError) throw new UpstreamProtocolError(url, cause.message);
+    if (signal?.aborted) throw cause;
     throw new UpstreamUnavailableError(url, `body: ${describe(cause)}`, { cause });
   }
-  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
 }
 
 function parseHead(v: unknown, url: string): JournalHeadInfo {

@@ -6,7 +6,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { linkedAbort } from '../../src/mirror/linked-abort.js';
+import { linkedAbort } from '../../src/net/linked-abort.js';
 import { JournalClient } from '../../src/mirror/journal-client.js';
 import { UpstreamUnavailableError } from '../../src/mirror/errors.js';
 

@@ -1,0 +1,40 @@
+/** @module Reading an HTTP answer's body with a size bound, refused before it is all buffered (for every client of another server: mirrors, aggregators). */
+
+/** The body is longer than the reader accepts; `declared` when its Content-Length already said so. */
+export class BodyTooLongError extends Error {
+  readonly code = 'body-too-long';
+  constructor(
+    readonly max: number,
+    readonly declared?: string,
+  ) {
+    super(declared === undefined ? `body exceeds ${max} bytes` : `body of ${declared} bytes exceeds ${max}`);
+    this.name = 'BodyTooLongError';
+  }
+}
+
+/**
+ * The body of `res`, at most `max` bytes: BodyTooLongError (the stream cancelled) beyond; a failure of the
+ * stream itself (reset, abort, timeout) is rethrown as it came, for the caller to classify.
+ */
+export async function readAtMost(res: Response, max: number): Promise<Uint8Array> {
+  const declared = res.headers.get('content-length');
+  if (declared !== null && Number(declared) > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new BodyTooLongError(max, declared);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLongError(max);
+    }
+    parts.push(value);
+  }
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+}
