@@ -40,25 +40,23 @@ export async function startBare({ fdLimit = 65_536, backlog } = {}) {
 }
 
 /**
- * The calendar command on a data directory. `nodeArgs` go to node itself (e.g. --cpu-prof). Resolves once
- * it logged "calendar listening"; `stop()` sends SIGTERM and waits for the graceful stop.
+ * An `ots-calendar` server command on a free loopback port, as the installed command runs it. `nodeArgs` go
+ * to node itself (e.g. --cpu-prof). Resolves once it logged `ready`; `stop()` sends SIGTERM and waits for
+ * the graceful stop.
  */
-export async function startCalendar({ dataDir, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
+async function startServer(command, ready, { tickMs, maxQueue, fdLimit, nodeArgs, extra }, args = () => []) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const argv = [
     ...cliNode(),
     ...nodeArgs,
     CLI,
-    'calendar',
-    '--data-dir',
-    dataDir,
+    command,
     '--host',
     '127.0.0.1',
     '--port',
     port,
-    '--uri',
-    url,
+    ...args(url),
     '--tick-ms',
     tickMs,
     '--log-format',
@@ -67,10 +65,15 @@ export async function startCalendar({ dataDir, tickMs = 1000, maxQueue = 1_000_0
     maxQueue,
     ...extra,
   ];
-  const [cmd, args] = withFdLimit(fdLimit, argv);
-  const child = spawnTracked(cmd, args);
-  await waitForLine(child, (l) => jsonLine(l, 'calendar listening'), 120_000);
+  const [cmd, cmdArgs] = withFdLimit(fdLimit, argv);
+  const child = spawnTracked(cmd, cmdArgs);
+  await waitForLine(child, (l) => jsonLine(l, ready), 120_000);
   return { child, pid: child.pid, url, port, stop: () => stopProcess(child, 30_000), command: argv.map(String) };
+}
+
+/** The calendar command on a data directory. */
+export function startCalendar({ dataDir, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
+  return startServer('calendar', 'calendar listening', { tickMs, maxQueue, fdLimit, nodeArgs, extra }, (url) => ['--data-dir', dataDir, '--uri', url]);
 }
 
 /** One HTTP request; resolves with status and body (no keep-alive, so every call is a fresh connection). */
@@ -93,33 +96,7 @@ export async function getJson(url) {
   return JSON.parse(r.body.toString('utf8'));
 }
 
-/**
- * `ots-calendar aggregator` in front of calendars, as the installed command runs it. Resolves once it logged
- * "aggregator listening"; `stop()` sends SIGTERM and waits for the graceful stop.
- */
-export async function startAggregator({ upstreams, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const argv = [
-    ...cliNode(),
-    ...nodeArgs,
-    CLI,
-    'aggregator',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    port,
-    '--tick-ms',
-    tickMs,
-    '--log-format',
-    'json',
-    '--max-queue',
-    maxQueue,
-    ...upstreams.flatMap((u) => ['--upstream', u]),
-    ...extra,
-  ];
-  const [cmd, args] = withFdLimit(fdLimit, argv);
-  const child = spawnTracked(cmd, args);
-  await waitForLine(child, (l) => jsonLine(l, 'aggregator listening'), 60_000);
-  return { child, pid: child.pid, url, port, stop: () => stopProcess(child, 30_000), command: argv.map(String) };
+/** `ots-calendar aggregator` in front of calendars (it stores nothing). */
+export function startAggregator({ upstreams, tickMs = 1000, maxQueue = 1_000_000, fdLimit = 65_536, nodeArgs = [], extra = [] }) {
+  return startServer('aggregator', 'aggregator listening', { tickMs, maxQueue, fdLimit, nodeArgs, extra }, () => upstreams.flatMap((u) => ['--upstream', u]));
 }
