@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import { createApp } from '../http/app.js';
 import { calendarMetrics } from '../http/calendar-metrics.js';
-import type { StatusInfo, StatusValue } from '../http/status-page.js';
+import type { StatusInfo, StatusValue } from '../http/status-info.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { listenHttp } from './http-listener.js';
 import { aggregatorFromConfig, suffixBudget } from './aggregator-from-config.js';

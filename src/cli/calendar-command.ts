@@ -5,7 +5,7 @@ import { Calendar } from '../calendar/calendar.js';
 import { openDataDir, type DataDir } from '../calendar/data-dir.js';
 import { createApp } from '../http/app.js';
 import { mirrorApiRoutes } from '../http/journal-routes.js';
-import type { StatusInfo } from '../http/status-page.js';
+import type { StatusInfo } from '../http/status-info.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';

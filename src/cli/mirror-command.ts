@@ -6,7 +6,7 @@ import type { Answer } from '../calendar/calendar.js';
 import { createApp } from '../http/app.js';
 import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
-import type { StatusInfo } from '../http/status-page.js';
+import type { StatusInfo } from '../http/status-info.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';

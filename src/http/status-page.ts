@@ -4,62 +4,7 @@ import { preferredFormat } from './welcome-accept.js';
 import { renderWelcome } from './welcome-html.js';
 import { WELCOME_CSP } from './welcome-style.js';
 import type { HttpRequest, HttpResponse } from './types.js';
-
-/** One value of a flat status record. */
-export type StatusValue = string | number | boolean | null;
-
-/**
- * Everything the status page and `GET /status` show. The JSON answer is this object as it is, so
- * renaming a field breaks monitoring that reads it: add fields, do not rename them.
- */
-export interface StatusInfo {
-  software: string;
-  version: string;
-  /** `calendar`, `aggregator`, `mirror` or `stamper`: decides how the page explains the server. */
-  role: string;
-  /** The URL clients use for this server; for a calendar also the URI in its pending attestations. */
-  uri: string;
-  /** Who runs it, e.g. `Example Org <ops@example.org>`. */
-  operator?: string;
-  /** ISO 8601. */
-  startedAt: string;
-  uptimeSeconds: number;
-  /** Commitments in the journal. */
-  commitments: number;
-  /** Commitments no anchor covers yet (waiting for a Bitcoin transaction). */
-  pendingCommitments?: number;
-  /** Digests aggregated since this process started. */
-  digests: number;
-  ticks: number;
-  tickMs: number;
-  /** ISO 8601, or null before the first tick. */
-  lastTickAt: string | null;
-  /** Digests waiting for the next tick. */
-  queued: number;
-  /** Block explorer base URL for links: `<explorer>/tx/<txid>`, `<explorer>/address/<address>`, `<explorer>/block/<hash>`. */
-  explorerUrl?: string;
-  /**
-   * Anchoring state as a flat record, shown in key order. Keys are labelled from their camelCase
-   * ("lastAnchorHeight" → "Last anchor height") and formatted by their ending:
-   * `…Txid` (64 hex) → transaction link; `…BlockHash` (64 hex) → block link; `…Address` → address link;
-   * `…At` / `…Time` (ISO 8601 string or unix seconds) → UTC time and age; `…Sats` → "N sats";
-   * `…SatVb` → "N sat/vB"; `…Invoice` → `lightning:` link; other numbers with thousands separators;
-   * booleans yes/no; null "none".
-   */
-  anchoring?: Record<string, StatusValue>;
-  /** Mirror: the follower's state as a flat record, shown like `anchoring`. */
-  mirror?: Record<string, StatusValue>;
-  /** Aggregator: how its upstream calendars answer, as a flat record shown like `anchoring`. */
-  aggregator?: Record<string, StatusValue>;
-  /** A Lightning invoice (BOLT 11) or LNURL for donations. */
-  lightningInvoice?: string;
-  /** Aggregator: the calendars it submits to. Mirror: the calendar it follows. */
-  upstreams?: string[];
-  /** Calendar: public mirrors of its journal. */
-  mirrors?: string[];
-  /** Mirror: how far behind the upstream's journal it is, in seconds. */
-  lagSeconds?: number;
-}
+import type { StatusInfo } from './status-info.js';
 
 export type StatusSource = () => StatusInfo;
 

@@ -1,5 +1,5 @@
 /** @module The welcome page's HTML: what this server is, who runs it, how to use it with its own URL, and its live status; static, self-contained, readable without script. */
-import type { StatusInfo } from './status-page.js';
+import type { StatusInfo } from './status-info.js';
 import { escapeHtml as esc, formatDuration, formatNumber, httpUrl, isoSeconds, link, parseTime, timeHtml } from './welcome-format.js';
 import { recordRows } from './welcome-record.js';
 import { WELCOME_CSS } from './welcome-style.js';

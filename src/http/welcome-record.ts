@@ -1,5 +1,5 @@
 /** @module How the welcome page shows a flat status record (anchoring, mirroring): labels from the keys, units, times and explorer links from the key endings (see StatusInfo.anchoring). */
-import type { StatusValue } from './status-page.js';
+import type { StatusValue } from './status-info.js';
 import { escapeHtml as esc, formatNumber, labelOf, link, parseTime, timeHtml } from './welcome-format.js';
 
 const HEX64 = /^[0-9a-f]{64}$/i;

@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes } from './hex.js';
 import { bytesEqual, compareBytes } from './bytes.js';
 import { BytesReader, BytesWriter } from './serialize.js';
 import { InvalidAttestationError, InvalidUriError } from './errors.js';
-import { pythonBytesRepr, pythonStrRepr } from './repr.js';
+import { pythonBytesRepr, pythonStrRepr } from './python-repr.js';
 
 export type Attestation =
   | { readonly kind: 'pending'; readonly uri: string }

@@ -98,4 +98,5 @@ export { makeMerkleTree, merkleLevels, merkleRoot, merklePath, merklePathSize, w
 export { blockMerkleRoot, blockMerklePath } from './block-merkle.js';
 export { type BlockHeader, BLOCK_HEADER_LENGTH, parseBlockHeader, verifyBlockHeaderAttestation } from './verify.js';
 export { isBitcoinTransaction } from './tx-detect.js';
-export { opToString, opRepr, attestationToString, pythonBytesRepr, pythonStrRepr } from './repr.js';
+export { opToString, opRepr, attestationToString } from './repr.js';
+export { pythonBytesRepr, pythonStrRepr } from './python-repr.js';

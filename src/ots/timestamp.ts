@@ -16,7 +16,8 @@ import {
   encodeAttestation,
 } from './attestation.js';
 import { BytesReader, BytesWriter } from './serialize.js';
-import { opRepr, pythonStrRepr } from './repr.js';
+import { opRepr } from './repr.js';
+import { pythonStrRepr } from './python-repr.js';
 
 /** Byte that announces another item at the same node (a fork). */
 const FORK_MARKER = 0xff;
