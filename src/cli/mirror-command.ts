@@ -10,7 +10,7 @@ import type { StatusInfo } from '../http/status-info.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';
-import { IndexBackupChunks } from '../mirror/backup-chunks.js';
+import { IndexBackupChunks } from '../backup/index.js';
 import { mirrorMetrics } from '../mirror/metrics.js';
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import type { Aggregator } from '../aggregator/aggregator.js';

@@ -1,5 +1,5 @@
 /** @module GET /experimental/backup/<n>: the reference's backup chunks, for its `otsd-backup.py` and for our mirrors (reference-server §1.5, §6.1). */
-import type { BackupChunkSource } from '../mirror/backup-chunks.js';
+import type { BackupChunkSource } from '../backup/index.js';
 import { CACHE } from './cache-policy.js';
 import { textResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';

@@ -1,21 +1,22 @@
-/** @module The journal API for mirrors: the head, aligned immutable chunks, and a long-poll tail, serving records exactly as stored (src/mirror/journal-protocol.ts). */
-import { JournalClosedError, type Journal } from '../journal/index.js';
+/** @module The journal API for mirrors: the head, aligned immutable chunks, and a long-poll tail, serving records exactly as stored (src/journal/api-protocol.ts). */
 import type { CalendarIndex } from '../index/calendar-index.js';
-import { IndexBackupChunks } from '../mirror/backup-chunks.js';
+import { IndexBackupChunks } from '../backup/index.js';
 import { backupRoutes } from './backup-routes.js';
-import { JournalHashes } from '../mirror/journal-hashes.js';
 import {
   CHUNK_PREFIX,
   CHUNK_RECORDS,
   HEAD_PATH,
   HEADER,
   JOURNAL_API_VERSION,
+  JournalClosedError,
+  JournalHashes,
   JOURNAL_FORMAT,
   MAX_TAIL_WAIT_MS,
   SHORT_MAX_AGE_SECONDS,
   TAIL_PATH,
+  type Journal,
   type JournalHeadInfo,
-} from '../mirror/journal-protocol.js';
+} from '../journal/index.js';
 import { CACHE, notModified } from './cache-policy.js';
 import { textResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';

@@ -36,6 +36,20 @@ export {
 } from './payload-codec.js';
 export { DEFAULT_SEGMENT_RECORDS, MAX_SEGMENT_RECORDS, MIN_SEGMENT_RECORDS } from './layout.js';
 export { HASH_BYTES, HeadHasher, emptyHeadHash } from './head-hash.js';
+export {
+  CHUNK_RECORDS,
+  MAX_TAIL_WAIT_MS,
+  SHORT_MAX_AGE_SECONDS,
+  HEAD_PATH,
+  CHUNK_PREFIX,
+  TAIL_PATH,
+  HEADER,
+  JOURNAL_FORMAT,
+  JOURNAL_API_VERSION,
+  type JournalHeadInfo,
+  apiUrl,
+} from './api-protocol.js';
+export { JournalHashes } from './past-hashes.js';
 export { DurableStepError, type DurableStep, type JournalIo } from './durable-io.js';
 export {
   ChecksumMismatchError,

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { Answer } from '../calendar/calendar.js';
 import { bytesToHex, type Timestamp } from '../ots/index.js';
 import type { AttestationChecker } from './attestation-check.js';
-import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from './backup-format.js';
+import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from '../backup/index.js';
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import { linkedAbort } from '../net/linked-abort.js';
 import type { FollowerLog, FollowerState } from './follower.js';
 import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
-import { apiUrl } from './journal-protocol.js';
-import { ProofGraph, ProofGraphError } from './proof-graph.js';
+import { apiUrl } from '../journal/index.js';
+import { ProofGraph, ProofGraphError } from '../backup/index.js';
 import { sleep } from './abortable-sleep.js';
 
 /** Largest chunk accepted: a real one (1,000 proofs, nodes shared) is a few hundred KB. */

@@ -3,9 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'no
 import { join } from 'node:path';
 import { writeDurably } from '../calendar/data-dir.js';
 import { BytesReader, BytesWriter } from '../ots/index.js';
-import { decodeBackupChunk } from './backup-format.js';
-import type { BackupChunkSource } from './backup-chunks.js';
-import { ProofGraph } from './proof-graph.js';
+import { ProofGraph, decodeBackupChunk, type BackupChunkSource } from '../backup/index.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 

@@ -5,8 +5,7 @@ import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
 import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
-import { CHUNK_RECORDS, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
-import { JournalHashes } from './journal-hashes.js';
+import { CHUNK_RECORDS, JournalHashes, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
 import { sleep } from './abortable-sleep.js';
 
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';

@@ -33,17 +33,16 @@ export {
   JOURNAL_API_VERSION,
   type JournalHeadInfo,
   apiUrl,
-} from './journal-protocol.js';
+} from '../journal/index.js';
 export { JournalClient, type FetchLike, type RecordBatch, type JournalClientOptions } from './journal-client.js';
 export { verifyBatch, type LocalJournalView, type VerifiedBatch } from './batch-verifier.js';
 export { AttestationChecker, nodeHeaderSource, type HeaderSource, type CheckedKind } from './attestation-check.js';
 export { JournalFollower, type FollowerState, type FollowerLog, type FollowerProgress, type FollowerStats, type JournalFollowerOptions } from './follower.js';
-export { JournalHashes } from './journal-hashes.js';
+export { JournalHashes } from '../journal/index.js';
 export { CalendarMirror, type CalendarMirrorOptions } from './calendar-mirror.js';
 export { LocalMirrors, mirrorDirName, type LocalMirrorsOptions, type SyncResult } from './local-mirrors.js';
 export { upgradeTimestamp, type LocalAnswer, type UpgradeReport } from './upgrade.js';
-export { BACKUP_CHUNK_COMMITMENTS, MAX_BACKUP_VALUE, BackupFormatError, encodeBackupChunk, decodeBackupChunk, encodeNodeValue, decodeNodeValue, type BackupNode } from './backup-format.js';
-export { ProofGraph, ProofGraphError, MAX_PROOF_NODES } from './proof-graph.js';
-export { IndexBackupChunks, type BackupChunkSource } from './backup-chunks.js';
+export { BACKUP_CHUNK_COMMITMENTS, MAX_BACKUP_VALUE, BackupFormatError, encodeBackupChunk, decodeBackupChunk, encodeNodeValue, decodeNodeValue, type BackupNode } from '../backup/index.js';
+export { ProofGraph, ProofGraphError, MAX_PROOF_NODES, IndexBackupChunks, type BackupChunkSource } from '../backup/index.js';
 export { BackupStore } from './backup-store.js';
 export { BackupMirror, verifyBackupChunk, type BackupMirrorOptions, type BackupMirrorStats, type VerifiedChunk } from './backup-mirror.js';

@@ -3,7 +3,7 @@ import { FRAME_OVERHEAD, MAX_RECORD_PAYLOAD } from '../journal/index.js';
 import { UpstreamProtocolError, UpstreamUnavailableError } from './errors.js';
 import { linkedAbort } from '../net/linked-abort.js';
 import { BodyTooLongError, readAtMost } from '../net/bounded-body.js';
-import { CHUNK_PREFIX, HEAD_PATH, HEADER, JOURNAL_FORMAT, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
+import { CHUNK_PREFIX, HEAD_PATH, HEADER, JOURNAL_FORMAT, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
 
 /** The part of `fetch` the client uses; injectable (a test transport, a proxy agent). */
 export type FetchLike = (url: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;

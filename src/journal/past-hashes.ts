@@ -1,5 +1,7 @@
 /** @module Head hashes at any past journal size, as the journal API states them for chunks: folded from the nearest known point and remembered at chunk boundaries. */
-import { HeadHasher, frameLengthAt, type Journal } from '../journal/index.js';
+import { HeadHasher } from './head-hash.js';
+import type { Journal } from './journal.js';
+import { frameLengthAt } from './record-codec.js';
 
 /** A past size is folded from here in pieces of at most this many records (bounded reads). */
 const FOLD_RECORDS = 4096;

@@ -1,6 +1,6 @@
 /** @module Proofs as a graph of nodes keyed by message (the reference's LevelDB shape): merge timestamps in, find the commitments, rebuild a proof. */
 import { RECURSION_LIMIT, Timestamp, applyOp, attestationKey, bytesToHex, opKey } from '../ots/index.js';
-import type { BackupNode } from './backup-format.js';
+import type { BackupNode } from './format.js';
 
 /** The graph does not hold together: a missing child, an empty node, a chain too long, an op that cannot apply. */
 export class ProofGraphError extends Error {
