@@ -1,7 +1,7 @@
 /**
  * @module The wallet stamper's local state (DESIGN §2 "Local state that is not mirrored"): unconfirmed versions, mined transactions waiting for depth, recent anchors and the last processed block, in one JSON file written durably before the stamper acts on it.
  *
- * Durability protocol (style rule 10), by `StateStore.save`, through `writeDurably`:
+ * Durability protocol (style rule 10), by `StateStore.save`, through `writeFileDurablySync` (src/durable):
  *   1. write `<file>.tmp-<pid>`, 2. fsync it, 3. rename over `<file>`, 4. fsync the directory.
  * After a crash the file is either the old or the new state, never a mix. The stamper saves before
  * each irreversible act (a broadcast, an anchor or revocation record) and after each block it processed.
@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHAINS, type ChainName } from '../bitcoin/index.js';
-import { writeDurably } from '../calendar/data-dir.js';
+import { writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
 import { bytesToHex, hexToBytes } from '../ots/index.js';
 import { StamperStateError, StateWriteError } from './errors.js';
@@ -233,7 +233,7 @@ export class StateStore {
   /** Durable on return; throws {@link StateWriteError}. */
   save(state: StamperState): void {
     try {
-      writeDurably(this.path, encodeState(state));
+      writeFileDurablySync(this.path, encodeState(state));
     } catch (err) {
       throw new StateWriteError(this.path, { cause: err });
     }

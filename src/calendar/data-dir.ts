@@ -1,6 +1,7 @@
 /** @module The calendar's data directory: layout, first-run creation of the HMAC key and URI, and their checks. */
-import { mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurablySync } from '../durable/index.js';
 import { isValidPendingUri } from '../ots/index.js';
 import { loadOrCreateHmacKey } from './hmac-key.js';
 
@@ -57,33 +58,14 @@ export function openDataDir(root: string, opts: { uri?: string; defaultUri: stri
   const problem = checkCalendarUri(uri);
   if (problem) throw new DataDirError(`calendar URI ${JSON.stringify(uri)} ${problem}`);
   if (stored === undefined) {
-    writeDurably(uriPath, uri + '\n');
+    writeFileDurablySync(uriPath, uri + '\n');
     notes.push({ level: 'info', msg: 'calendar URI set; it goes into every pending proof, so keep it stable', fields: { uri, path: uriPath } });
   } else if (stored !== uri) {
-    writeDurably(uriPath, uri + '\n');
+    writeFileDurablySync(uriPath, uri + '\n');
     notes.push({ level: 'warn', msg: 'calendar URI changed; proofs issued before still point at the old one', fields: { old: stored, uri } });
   }
   if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(uri)) {
     notes.push({ level: 'warn', msg: 'the calendar URI is a loopback address: proofs issued now can only be upgraded from this machine; set --uri to the public URL for a public calendar', fields: { uri } });
   }
   return { root, ...dirs, hmacKey: key.key, uri, notes };
-}
-
-/** temp file, fsync, rename, fsync directory: the file is either old or new after a crash. */
-export function writeDurably(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode: 0o644 });
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
 }

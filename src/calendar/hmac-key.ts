@@ -1,7 +1,7 @@
 /** @module The calendar's secret HMAC key: created once (0600), read with care, and the per-second key tree of the reference server (reference-server §2). */
 import { randomBytes, hash } from 'node:crypto';
-import { openSync, writeSync, fsyncSync, closeSync, readFileSync, statSync, constants } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { createFileDurablySync } from '../durable/index.js';
 
 /** Length of a freshly generated key. The reference's README asks for 32 random bytes. */
 export const HMAC_KEY_LENGTH = 32;
@@ -25,30 +25,14 @@ export interface LoadedKey {
 
 /**
  * Reads the key file, or creates it with 32 random bytes when it does not exist.
- * Creation is exclusive (O_EXCL) with mode 0600 and fsynced, so two processes never race to two keys.
+ * Creation is exclusive (O_EXCL) with mode 0600 and durable (src/durable), so two processes never race to two keys.
  */
 export function loadOrCreateHmacKey(path: string): LoadedKey {
-  let created = false;
+  let created: boolean;
   try {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      writeSync(fd, randomBytes(HMAC_KEY_LENGTH));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // the new name must survive a power loss too, or a second key would silently replace it
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-    created = true;
+    created = createFileDurablySync(path, randomBytes(HMAC_KEY_LENGTH), { mode: 0o600 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new HmacKeyError(`cannot create HMAC key file ${path}: ${(e as Error).message}`, { cause: e });
-    }
+    throw new HmacKeyError(`cannot create HMAC key file ${path}: ${(e as Error).message}`, { cause: e });
   }
   let key: Buffer;
   let mode: number;

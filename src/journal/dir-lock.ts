@@ -2,7 +2,7 @@
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JournalLockedError } from './errors.js';
-import { errnoOf } from './durable-io.js';
+import { errnoOf } from '../durable/index.js';
 import { LOCK_FILE } from './layout.js';
 
 /** Directories held by journals open in this process (a second open would interleave two writers). */

@@ -1,7 +1,7 @@
 /** @module Group commit: queued appends become one write and one fdatasync per segment touched, acknowledged only once durable. */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { DurableStepError, type JournalIo, errnoOf, fsyncDir, writeAll, writeFileDurably } from './durable-io.js';
+import { DurableWriteError, type FileIo, errnoOf, fsyncDir, writeAll, writeFileDurably } from '../durable/index.js';
 import { FatalJournalError, JournalSequenceError, JournalWriteError } from './errors.js';
 import { HeadHasher } from './head-hash.js';
 import { encodeSidecar, segmentName, sidecarName } from './layout.js';
@@ -40,7 +40,7 @@ interface Planned {
 export class GroupCommitWriter {
   readonly #dir: string;
   readonly #segmentRecords: number;
-  readonly #io: JournalIo;
+  readonly #io: FileIo;
   readonly #log: JournalLog;
   readonly #onDurable: (records: DurableRecords) => void;
   #size: number;
@@ -56,7 +56,7 @@ export class GroupCommitWriter {
   #running: Promise<void> | undefined;
   #failed: FatalJournalError | undefined;
 
-  private constructor(dir: string, io: JournalIo, log: JournalLog, state: RecoveredJournal, fd: number | undefined, onDurable: (r: DurableRecords) => void) {
+  private constructor(dir: string, io: FileIo, log: JournalLog, state: RecoveredJournal, fd: number | undefined, onDurable: (r: DurableRecords) => void) {
     this.#dir = dir;
     this.#io = io;
     this.#log = log;
@@ -70,7 +70,7 @@ export class GroupCommitWriter {
     this.#activeOffsets = state.activeOffsets;
   }
 
-  static async start(dir: string, io: JournalIo, log: JournalLog, state: RecoveredJournal, onDurable: (r: DurableRecords) => void): Promise<GroupCommitWriter> {
+  static async start(dir: string, io: FileIo, log: JournalLog, state: RecoveredJournal, onDurable: (r: DurableRecords) => void): Promise<GroupCommitWriter> {
     const fd = state.segments > 0 ? await io.open(join(dir, segmentName((state.segments - 1) * state.segmentRecords)), 'r+') : undefined;
     return new GroupCommitWriter(dir, io, log, state, fd, onDurable);
   }
@@ -255,7 +255,7 @@ export class GroupCommitWriter {
       this.#sealPending = false;
     } catch (err) {
       this.#sealPending = true;
-      if (err instanceof DurableStepError && err.syncFailed) {
+      if (err instanceof DurableWriteError && err.syncFailed) {
         const fatal = this.#fail(`sealing ${segmentName(first)}`, err);
         if (mustSucceed) throw fatal;
         return;

@@ -50,7 +50,6 @@ export {
   apiUrl,
 } from './api-protocol.js';
 export { JournalHashes } from './past-hashes.js';
-export { DurableStepError, type DurableStep, type JournalIo } from './durable-io.js';
 export {
   ChecksumMismatchError,
   FatalJournalError,

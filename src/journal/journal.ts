@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { lockDirectory } from './dir-lock.js';
-import { type JournalIo, fsyncDir, makeIo } from './durable-io.js';
+import { type FileIo, fsyncDir, makeIo } from '../durable/index.js';
 import { JournalClosedError, JournalCorruptError, RecordNotFoundError } from './errors.js';
 import { GroupCommitWriter, type DurableRecords } from './group-commit.js';
 import { emptyHeadHash } from './head-hash.js';
@@ -25,7 +25,7 @@ export interface OpenOptions {
    */
   verifiedUpTo?: RecordLocation;
   /** File operations of the write and recovery paths (fault injection in tests); defaults to node:fs. */
-  io?: Partial<JournalIo>;
+  io?: Partial<FileIo>;
 }
 
 export type AppendListener = (records: Array<{ record: JournalRecord; loc: RecordLocation }>) => void;

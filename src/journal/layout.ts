@@ -19,7 +19,6 @@ const SEQ_DIGITS = 16;
 export const SEGMENT_SUFFIX = '.seg';
 export const SIDECAR_SUFFIX = '.end';
 export const CUT_SUFFIX = '.cut';
-export const TEMP_SUFFIX = '.tmp';
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
 export function segmentName(firstSeq: number): string {

@@ -1,7 +1,7 @@
 /** @module Opening a journal directory: the format file, the segment list, sealed-segment checks and the torn-tail cut (README "Recovery"). */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { type JournalIo, errnoOf, writeFileDurably } from './durable-io.js';
+import { type FileIo, TEMP_SUFFIX, errnoOf, writeFileDurably } from '../durable/index.js';
 import { FatalJournalError, JournalCorruptError, JournalFormatError, RecordDecodeError } from './errors.js';
 import { HeadHasher, emptyHeadHash } from './head-hash.js';
 import {
@@ -9,7 +9,6 @@ import {
   DEFAULT_SEGMENT_RECORDS,
   FORMAT_FILE,
   SIDECAR_SUFFIX,
-  TEMP_SUFFIX,
   checkSegmentRecords,
   decodeFormat,
   decodeSidecar,
@@ -37,7 +36,7 @@ export interface RecoveredJournal {
 }
 
 /** Reads the format file, or creates it (durably) in an empty directory. */
-export async function openFormat(dir: string, io: JournalIo, requested: number | undefined, names: string[]): Promise<number> {
+export async function openFormat(dir: string, io: FileIo, requested: number | undefined, names: string[]): Promise<number> {
   let bytes: Uint8Array | undefined;
   try {
     bytes = fs.readFileSync(join(dir, FORMAT_FILE));
@@ -135,7 +134,7 @@ function readSidecarFile(dir: string, index: number, segmentRecords: number): Re
 
 export interface RecoverOptions {
   dir: string;
-  io: JournalIo;
+  io: FileIo;
   log: JournalLog;
   segmentRecords?: number;
   verifiedUpTo?: RecordLocation;

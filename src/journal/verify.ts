@@ -1,7 +1,7 @@
 /** @module The offline checker behind `ots-calendar fsck`: every segment, frame, CRC, seq and sidecar, changing nothing. */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { errnoOf } from './durable-io.js';
+import { errnoOf } from '../durable/index.js';
 import { emptyHeadHash } from './head-hash.js';
 import { FORMAT_FILE, decodeFormat, decodeSidecar, looksLikeSegment, parseSegmentName, segmentName, sidecarName } from './layout.js';
 import { walkSegment } from './recovery.js';

@@ -1,7 +1,7 @@
 /** @module Verified backup chunks on disk, as received, with an index of the commitments they prove: what a backup-protocol mirror serves from. */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDurably } from '../calendar/data-dir.js';
+import { writeFileDurablySync } from '../durable/index.js';
 import { BytesReader, BytesWriter } from '../ots/index.js';
 import { ProofGraph, decodeBackupChunk, type BackupChunkSource } from '../backup/index.js';
 
@@ -92,7 +92,7 @@ export class BackupStore implements BackupChunkSource {
     if (existsSync(path)) return decodeRoots(readFileSync(path));
     // a crash between the two files: the chunk is whole, its roots are recomputed
     const roots = ProofGraph.fromNodes(decodeBackupChunk(readFileSync(join(this.dir, chunkName(n))))).roots();
-    writeDurably(path, encodeRoots(roots));
+    writeFileDurablySync(path, encodeRoots(roots));
     return roots;
   }
 
@@ -103,8 +103,8 @@ export class BackupStore implements BackupChunkSource {
   /** Stores chunk `n` (must be the next one), already verified, with the commitments it proves. Durable on return. */
   add(n: number, bytes: Uint8Array, graph: ProofGraph, roots: readonly Uint8Array[]): void {
     if (n !== this.#chunks) throw new RangeError(`"n" expected the next chunk ${this.#chunks}, got ${n}`);
-    writeDurably(join(this.dir, chunkName(n)), bytes);
-    writeDurably(join(this.dir, rootsName(n)), encodeRoots(roots));
+    writeFileDurablySync(join(this.dir, chunkName(n)), bytes);
+    writeFileDurablySync(join(this.dir, rootsName(n)), encodeRoots(roots));
     this.#chunks++;
     this.#indexRoots(n, roots);
     this.#remember(n, graph);

@@ -5,16 +5,16 @@ import {
   JournalSequenceError,
   RecordNotFoundError,
   encodeRecord,
-  type JournalIo,
   type RecordLocation,
 } from '../../src/journal/index.js';
+import type { FileIo } from '../../src/durable/index.js';
 import { commitEntry, commitment, recomputeHead, scratchDirs } from './fixtures/journal-fixture.js';
 
 const dir = scratchDirs();
 
 /** Counts calls on the real file operations; `hold` makes the next fdatasyncs wait until released. */
 function countingIo(): {
-  io: Partial<JournalIo>;
+  io: Partial<FileIo>;
   counts: { fdatasync: number; write: number; fsync: number };
   reset: () => void;
   hold: () => () => void;
@@ -23,7 +23,7 @@ function countingIo(): {
   const counts = { fdatasync: 0, write: 0, fsync: 0 };
   let gate: Promise<void> | undefined;
   let arrived: (() => void) | undefined;
-  const io: Partial<JournalIo> = {
+  const io: Partial<FileIo> = {
     write: (fd, data, offset, length, position) => {
       counts.write++;
       return new Promise((res, rej) => fs.write(fd, data, offset, length, position, (err, n) => (err ? rej(err) : res(n))));
