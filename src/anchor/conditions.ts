@@ -1,6 +1,6 @@
 /** @module Problems the stamper is living with (node away, wallet empty, fee cap…): each logged once when it starts and once when it ends, never once per poll, and listed in the status. */
 import { ChainMismatchError, RPC_CODE, RpcAuthError, RpcError, RpcFailure, RpcUnavailableError, RpcWarmupError } from '../bitcoin/index.js';
-import type { Fields, Logger } from '../cli/log.js';
+import type { Log, LogFields } from '../log/log.js';
 import { StateWriteError, WalletSigningError } from './errors.js';
 
 export type ConditionCode =
@@ -27,24 +27,24 @@ export interface Condition {
 
 /** Mutated only by the stamper's poll (one at a time), read by status and the pending reasons. */
 export class Conditions {
-  readonly #log: Logger;
+  readonly #log: Log;
   readonly #now: () => number;
   readonly #active = new Map<ConditionCode, Condition>();
 
-  constructor(log: Logger, now: () => number = Date.now) {
+  constructor(log: Log, now: () => number = Date.now) {
     this.#log = log;
     this.#now = now;
   }
 
   /** Starts a condition: logged at `level` only if it was not already active. */
-  raise(code: ConditionCode, level: 'info' | 'warn' | 'error', message: string, fields: Fields = {}): void {
+  raise(code: ConditionCode, level: 'info' | 'warn' | 'error', message: string, fields: LogFields = {}): void {
     const current = this.#active.get(code);
     if (current !== undefined) {
       current.message = message;
       return;
     }
     this.#active.set(code, { code, message, since: this.#now() });
-    this.#log.log(level, message, { condition: code, ...fields });
+    this.#log(level, message, { condition: code, ...fields });
   }
 
   /** Ends a condition, logging that it is over if it was active. */
@@ -52,7 +52,7 @@ export class Conditions {
     const current = this.#active.get(code);
     if (current === undefined) return;
     this.#active.delete(code);
-    this.#log.info(message ?? `resolved: ${current.message}`, { condition: code, seconds: Math.round((this.#now() - current.since) / 1000) });
+    this.#log('info', message ?? `resolved: ${current.message}`, { condition: code, seconds: Math.round((this.#now() - current.since) / 1000) });
   }
 
   has(code: ConditionCode): boolean {

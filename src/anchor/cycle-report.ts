@@ -1,16 +1,16 @@
 /** @module How a cycle step's outcome is told: a log line for what was sent, a condition (logged once, shown in the status and the 404 reasons) for what could not be. */
-import type { Logger } from '../cli/log.js';
+import type { Log } from '../log/log.js';
 import { countOf } from './anchor-ledger.js';
 import type { Conditions } from './conditions.js';
 import type { TxVersion } from './stamper-state.js';
 import type { CycleOutcome } from './timestamp-cycle.js';
 
 /** `previous`: the version a replacement was meant to replace; undefined for a cycle's first version. */
-export function reportOutcome(out: CycleOutcome, previous: TxVersion | undefined, c: Conditions, log: Logger): void {
+export function reportOutcome(out: CycleOutcome, previous: TxVersion | undefined, c: Conditions, log: Log): void {
   switch (out.kind) {
     case 'sent': {
       const v = out.version;
-      log.info(previous === undefined ? 'timestamp transaction sent' : 'timestamp transaction replaced', {
+      log('info', previous === undefined ? 'timestamp transaction sent' : 'timestamp transaction replaced', {
         txid: v.txid,
         ...(previous === undefined ? {} : { replaces: previous.txid }),
         fee: v.fee,

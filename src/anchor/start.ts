@@ -1,7 +1,7 @@
 /** @module Starting Bitcoin anchoring beside a running calendar from its configuration: settings, node client, chain check, the wallet stamper and its poll loop, and the 404 reasons handed to the calendar. */
 import { BitcoinRpc, ChainMismatchError, checkGenesis } from '../bitcoin/index.js';
 import type { Config } from '../cli/config.js';
-import type { Logger } from '../cli/log.js';
+import type { Log } from '../log/log.js';
 import type { PendingStatus } from '../calendar/calendar.js';
 import type { AnchorLedger } from './anchor-ledger.js';
 import { anchorSettings } from './settings.js';
@@ -22,7 +22,7 @@ export interface StartAnchoringOptions {
   config: Config;
   calendar: AnchorLedger & { setPendingStatus(fn: PendingStatus): void };
   dataDir: { stateDir: string };
-  log: Logger;
+  log: Log;
 }
 
 /** Read retries per call: the poll loop itself retries every poll-interval-ms, so few are needed. */
@@ -38,7 +38,7 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
   const { log } = opts;
   const settings = anchorSettings(opts.config);
   if (settings === undefined) {
-    log.info('anchoring off: no chain configured, the calendar only aggregates');
+    log('info', 'anchoring off: no chain configured, the calendar only aggregates');
     return undefined;
   }
   const rpc = new BitcoinRpc({
@@ -53,12 +53,12 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
     chainVerified = true;
   } catch (err) {
     if (err instanceof ChainMismatchError) throw err;
-    log.warn('node not reachable at start; its chain is checked at the first contact', { node: rpc.endpoint, err });
+    log('warn', 'node not reachable at start; its chain is checked at the first contact', { node: rpc.endpoint, err });
   }
   const stamper = WalletStamper.open({ rpc, chain: settings.chain, ledger: opts.calendar, stateDir: opts.dataDir.stateDir, settings, log, chainVerified });
   opts.calendar.setPendingStatus((n) => stamper.pendingStatus(n));
   stamper.start(settings.pollIntervalMs);
-  log.info('anchoring on', {
+  log('info', 'anchoring on', {
     chain: settings.chain.name,
     node: rpc.endpoint,
     wallet: settings.rpcWallet ?? null,
@@ -72,7 +72,7 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
       (stopping ??= (async () => {
         await stamper.stop();
         opts.calendar.setPendingStatus(() => undefined);
-        log.info('anchoring stopped', { pendingTx: stamper.state.cycle?.versions.at(-1)?.txid ?? null });
+        log('info', 'anchoring stopped', { pendingTx: stamper.state.cycle?.versions.at(-1)?.txid ?? null });
       })()),
     status: () => stamper.status(),
     tip: () => stamper.tip(),

@@ -13,7 +13,7 @@
  */
 import { type BitcoinRpc, type Chain, RpcFailure, checkGenesis } from '../bitcoin/index.js';
 import type { CommitRange } from '../journal/index.js';
-import type { Logger } from '../cli/log.js';
+import type { Log } from '../log/log.js';
 import { type AnchorLedger, TipBuilder, countOf, pendingRanges } from './anchor-ledger.js';
 import { ChainFollower } from './chain-follower.js';
 import { Conditions, conditionOf } from './conditions.js';
@@ -39,7 +39,7 @@ export interface WalletStamperOptions {
   /** The data directory's `state/`. */
   stateDir: string;
   settings: StamperSettings;
-  log: Logger;
+  log: Log;
   /** The node was already checked to be on `chain`; otherwise the first poll that reaches it checks. */
   chainVerified?: boolean;
   /** Unix ms; injectable for tests. */
@@ -54,7 +54,7 @@ export class WalletStamper {
   readonly #ledger: AnchorLedger;
   readonly #store: StateStore;
   readonly #s: StamperSettings;
-  readonly #log: Logger;
+  readonly #log: Log;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #follower: ChainFollower;
@@ -213,7 +213,7 @@ export class WalletStamper {
       if (step.kind === 'start') {
         this.#state.lastBlock = step.tip;
         this.#save();
-        this.#log.info('following the chain from its tip', { height: step.tip.height, block: step.tip.hash });
+        this.#log('info', 'following the chain from its tip', { height: step.tip.height, block: step.tip.hash });
         return true;
       }
       if (step.kind === 'connect') {
@@ -238,18 +238,18 @@ export class WalletStamper {
       this.#state.nextCycleAt = this.#now() + Math.round(this.#s.minTxIntervalMs * (1 + 0.5 * this.#random()));
       this.conditions.clear('fee-cap');
       this.conditions.clear('tx-rejected');
-      this.#log.info('timestamp transaction mined', { txid: mined.txid, height: block.height, commitments: countOf(mined.ranges), fee: mined.fee, versions: cycle.versions.length });
+      this.#log('info', 'timestamp transaction mined', { txid: mined.txid, height: block.height, commitments: countOf(mined.ranges), fee: mined.fee, versions: cycle.versions.length });
     }
     for (const w of this.#state.waiting) {
       const again = w.mined === null ? w.versions.find((v) => ids.has(v.txid)) : undefined;
       if (again === undefined) continue;
       w.mined = { txid: again.txid, block };
-      this.#log.info('transaction mined again after a reorg', { txid: again.txid, height: block.height });
+      this.#log('info', 'transaction mined again after a reorg', { txid: again.txid, height: block.height });
     }
   }
 
   async #onDisconnect(block: BlockRef, parent: BlockRef): Promise<void> {
-    this.#log.warn('block left the best chain', { height: block.height, block: block.hash });
+    this.#log('warn', 'block left the best chain', { height: block.height, block: block.hash });
     for (const w of this.#state.waiting) {
       if (w.mined !== null && w.mined.block.height > parent.height) this.#unmined(w);
     }
@@ -260,7 +260,7 @@ export class WalletStamper {
   #unmined(w: WaitingTx): void {
     const m = w.mined;
     if (m === null) return;
-    this.#log.warn('mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
+    this.#log('warn', 'mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
     // The version that was mined is back in the mempool (it goes first: it is the one broadcast again), but
     // a block of the new branch may hold any other version of its cycle (miners' mempools differ): all stay
     // recognised, or that block's version would be paid for a second time.
@@ -280,7 +280,7 @@ export class WalletStamper {
     // Tracked again like any transaction whose block left the chain (section 3 of the poll).
     if (info !== undefined) this.#state.waiting.push({ versions: [{ txid: a.txid, tip: info.tip, ranges: [...info.ranges] }], mined: null });
     this.#save();
-    this.#log.error('anchor revoked by a deep reorg; its commitments are pending again', { seq: a.seq, txid: a.txid, height: a.block.height });
+    this.#log('error', 'anchor revoked by a deep reorg; its commitments are pending again', { seq: a.seq, txid: a.txid, height: a.block.height });
   }
 
   // ---- 2. anchors ----
@@ -307,7 +307,7 @@ export class WalletStamper {
       else if (await rebroadcast(this.#rpc, tx.txid)) continue;
       else {
         this.#state.waiting = this.#state.waiting.filter((x) => x !== w);
-        this.#log.warn('transaction dropped after a reorg; its commitments go into the next transaction', { txid: tx.txid, commitments: countOf(tx.ranges) });
+        this.#log('warn', 'transaction dropped after a reorg; its commitments go into the next transaction', { txid: tx.txid, commitments: countOf(tx.ranges) });
       }
       this.#save();
     }
@@ -334,7 +334,7 @@ export class WalletStamper {
         this.#state.anchored.push({ seq, txid: m.txid, block: m.block });
         this.#save();
         this.conditions.clear('anchor-failed');
-        this.#log.info('commitments anchored', { txid: m.txid, height: m.block.height, commitments: countOf(v.ranges), seq, bytes: proof.timestamp.length });
+        this.#log('info', 'commitments anchored', { txid: m.txid, height: m.block.height, commitments: countOf(v.ranges), seq, bytes: proof.timestamp.length });
       } catch (err) {
         if (err instanceof RpcFailure || err instanceof StateWriteError) throw err;
         this.conditions.raise('anchor-failed', 'error', `cannot anchor transaction ${m.txid}: ${err instanceof Error ? err.message : String(err)}`);
@@ -366,10 +366,10 @@ export class WalletStamper {
       if (r.kind === 'abandon') {
         this.#state.cycle = null;
         this.#save();
-        this.#log.warn('timestamp transaction abandoned; its commitments go into a new one', { reason: r.reason });
+        this.#log('warn', 'timestamp transaction abandoned; its commitments go into a new one', { reason: r.reason });
         return;
       }
-      if (r.kind === 'rebroadcast') this.#log.info('timestamp transaction broadcast again', { txid: cycle.versions.at(-1)?.txid });
+      if (r.kind === 'rebroadcast') this.#log('info', 'timestamp transaction broadcast again', { txid: cycle.versions.at(-1)?.txid });
       const latest = cycle.versions.at(-1) as TxVersion;
       // At most one attempt per block, a dropped version's included: a refusal is not retried every poll.
       const due = r.kind === 'bump' || latest.sentAtBlock !== tip.hash;

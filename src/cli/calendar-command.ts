@@ -35,7 +35,7 @@ export async function startCalendar(config: Config, log: Logger): Promise<Runnin
   const verifiedUpTo = lastIndexedLocation(dataDir.indexDir);
   const journal = await Journal.open({
     dir: dataDir.journalDir,
-    log: (level, msg, fields) => log.log(level, msg, fields),
+    log: log.log,
     ...(verifiedUpTo ? { verifiedUpTo } : {}),
   });
   // From here on a failure must release the journal (its lock) and every timer, or the process would hang.
@@ -64,14 +64,14 @@ async function serve(
   const index = await CalendarIndex.open({
     dir: dataDir.indexDir,
     journal,
-    log: (level, msg, fields) => log.log(level, msg, fields),
+    log: log.log,
     progress: progressReporter(log, 'indexing journal'),
   });
   cleanups.push(() => index.close());
   log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
 
   const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
-  const anchoring = await startAnchoring({ config, calendar, dataDir, log: log.child({ part: 'anchoring' }) });
+  const anchoring = await startAnchoring({ config, calendar, dataDir, log: log.child({ part: 'anchoring' }).log });
   if (anchoring) cleanups.push(() => anchoring.stop());
   const anchorValue = (key: string): number | undefined => {
     const v = anchoring?.status()[key];

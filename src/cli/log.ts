@@ -1,17 +1,19 @@
 /** @module Logging: JSON lines on stdout by default (journald reads them), readable lines on a terminal, levels, an optional file reopened on SIGHUP, and no secrets ever. */
 import { openSync, writeSync, closeSync } from 'node:fs';
+import type { Log, LogFields, LogLevel } from '../log/log.js';
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+export type Level = LogLevel;
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type Fields = Record<string, unknown>;
+export type Fields = LogFields;
 
 export interface Logger {
   debug(msg: string, fields?: Fields): void;
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
-  log(level: Level, msg: string, fields?: Fields): void;
+  /** The neutral log (src/log) the domain writes to: a bound function, safe to pass on. */
+  log: Log;
   child(fields: Fields): Logger;
   /** Reopens the log file (after logrotate renamed it). */
   reopen(): void;

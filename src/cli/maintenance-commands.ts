@@ -21,10 +21,10 @@ export async function runReindex(config: Config, log: Logger): Promise<number> {
   const started = performance.now();
   // the old index still says how far the journal was durable: never let recovery cut below that
   const verifiedUpTo = lastIndexedLocation(indexDir);
-  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+  const journal = await Journal.open({ dir: journalDir, log: log.log, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   removeIndexFiles(indexDir);
   log.info('rebuilding the index from the journal', { records: journal.head().size });
-  const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f), progress: progressReporter(log, 'reindex') });
+  const index = await CalendarIndex.open({ dir: indexDir, journal, log: log.log, progress: progressReporter(log, 'reindex') });
   const seconds = (performance.now() - started) / 1000;
   log.info('index rebuilt', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size, seconds: Math.round(seconds * 100) / 100 });
   index.close();
@@ -43,8 +43,8 @@ export async function runFsck(config: Config, log: Logger): Promise<number> {
     return 1;
   }
   const verifiedUpTo = lastIndexedLocation(indexDir);
-  const journal = await Journal.open({ dir: journalDir, log: (l, m, f) => log.log(l, m, f), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
-  const index = await CalendarIndex.open({ dir: indexDir, journal, log: (l, m, f) => log.log(l, m, f) });
+  const journal = await Journal.open({ dir: journalDir, log: log.log, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+  const index = await CalendarIndex.open({ dir: indexDir, journal, log: log.log });
   let commits = 0;
   for await (const { record } of journal.scan(0)) {
     if (record.type !== 'commit') continue;

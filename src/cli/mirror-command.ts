@@ -92,7 +92,7 @@ async function waitForUpstream(upstream: string, log: Logger): Promise<number> {
 
 async function journalRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
   const attestations = await attestationChecker(config, log);
-  const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log.log(level, msg, fields);
+  const logFn = log.log;
   const progress = progressReporter(log, 'catching up with the upstream');
   let catchingUp = true;
   const open = (seg: number | undefined): Promise<CalendarMirror> =>
@@ -154,7 +154,7 @@ async function backupRole(config: Config, log: Logger, upstream: string, dataDir
     upstream,
     userAgent: `ots-calendar-mirror/${VERSION}`,
     pollMs: Number(config['backup-poll-seconds']) * 1000,
-    log: (level, msg, fields) => log.log(level, msg, fields),
+    log: log.log,
     ...(attestations ? { attestations } : {}),
   });
   log.info('backup store open', { chunks: mirror.store.chunks, commitments: mirror.store.commitments });

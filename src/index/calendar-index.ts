@@ -22,18 +22,18 @@ import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet, type AnchorInfo } from './anchor-set.js';
 import { BoundedCache } from './bounded-cache.js';
 import { BLOCK_LEAVES, TreeStore, type UpperTree } from './tree-store.js';
+import type { Log } from '../log/log.js';
 
 export type Lookup =
   | { kind: 'complete'; proof: Uint8Array; anchor: AnchorInfo; commitNumber: number }
   | { kind: 'pending'; commitNumber: number }
   | { kind: 'unknown' };
 
-export type IndexLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface IndexOptions {
   dir: string;
   journal: Journal;
-  log?: IndexLog;
+  log?: Log;
   /** Bytes of anchor upper trees kept in memory. */
   treeCacheBytes?: number;
   /** Bytes of assembled complete proofs kept in memory. */
@@ -82,7 +82,7 @@ export class CalendarIndex {
   readonly #anchorFile: AnchorIndexFile;
   readonly #trees: TreeStore;
   readonly anchors = new AnchorSet();
-  readonly #log: IndexLog;
+  readonly #log: Log;
   readonly #proofs: BoundedCache<string, Lookup>;
   /** The lowest levels of recently used blocks of leaves: the other proofs of a block skip their reads and hashing. */
   readonly #blocks = new BoundedCache<string, Uint8Array[][]>(16 << 20, (levels) => levels.reduce((sum, l) => sum + l.length * NODE_COST, 200));

@@ -7,7 +7,8 @@ import { HeadHasher } from './head-hash.js';
 import { encodeSidecar, segmentName, sidecarName } from './layout.js';
 import { FRAME_OVERHEAD, type Frame, decodeFrame, encodeFrameInto } from './record-codec.js';
 import type { RecoveredJournal } from './recovery.js';
-import type { JournalLog, JournalRecord, RecordLocation, RecordType } from './types.js';
+import type { JournalRecord, RecordLocation, RecordType } from './types.js';
+import type { Log } from '../log/log.js';
 
 /** One call to append or appendRaw, waiting in the queue. */
 export interface PendingAppend {
@@ -41,7 +42,7 @@ export class GroupCommitWriter {
   readonly #dir: string;
   readonly #segmentRecords: number;
   readonly #io: FileIo;
-  readonly #log: JournalLog;
+  readonly #log: Log;
   readonly #onDurable: (records: DurableRecords) => void;
   #size: number;
   readonly #hasher: HeadHasher;
@@ -56,7 +57,7 @@ export class GroupCommitWriter {
   #running: Promise<void> | undefined;
   #failed: FatalJournalError | undefined;
 
-  private constructor(dir: string, io: FileIo, log: JournalLog, state: RecoveredJournal, fd: number | undefined, onDurable: (r: DurableRecords) => void) {
+  private constructor(dir: string, io: FileIo, log: Log, state: RecoveredJournal, fd: number | undefined, onDurable: (r: DurableRecords) => void) {
     this.#dir = dir;
     this.#io = io;
     this.#log = log;
@@ -70,7 +71,7 @@ export class GroupCommitWriter {
     this.#activeOffsets = state.activeOffsets;
   }
 
-  static async start(dir: string, io: FileIo, log: JournalLog, state: RecoveredJournal, onDurable: (r: DurableRecords) => void): Promise<GroupCommitWriter> {
+  static async start(dir: string, io: FileIo, log: Log, state: RecoveredJournal, onDurable: (r: DurableRecords) => void): Promise<GroupCommitWriter> {
     const fd = state.segments > 0 ? await io.open(join(dir, segmentName((state.segments - 1) * state.segmentRecords)), 'r+') : undefined;
     return new GroupCommitWriter(dir, io, log, state, fd, onDurable);
   }

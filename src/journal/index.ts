@@ -7,7 +7,6 @@ export type {
   CommitRange,
   JournalEntry,
   JournalHead,
-  JournalLog,
   JournalRecord,
   RecordLocation,
   RecordType,

@@ -11,14 +11,15 @@ import { type Frame, encodePayload, readFrame, decodeFrame } from './record-code
 import { recoverJournal } from './recovery.js';
 import { type ScannedRecord, scanRecords } from './scan.js';
 import { SegmentReader } from './segment-reader.js';
-import type { JournalEntry, JournalHead, JournalLog, JournalRecord, RecordLocation } from './types.js';
+import type { JournalEntry, JournalHead, JournalRecord, RecordLocation } from './types.js';
+import type { Log, LogFields, LogLevel } from '../log/log.js';
 
 export interface OpenOptions {
   dir: string;
   /** Records per segment; only used when creating the journal (stored in its format file), checked otherwise. */
   segmentRecords?: number;
   /** Where recovery and write failures are reported; by default warn and error lines go to stderr as JSON. */
-  log?: JournalLog;
+  log?: Log;
   /**
    * The caller (the index) already saw records up to and including this one durable. Recovery then refuses to
    * cut it or anything before it: losing an acknowledged record is corruption, not a torn tail.
@@ -30,8 +31,9 @@ export interface OpenOptions {
 
 export type AppendListener = (records: Array<{ record: JournalRecord; loc: RecordLocation }>) => void;
 
-function stderrLog(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
-  if (level !== 'info') process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
+/** The default for a library user who passes no log: warnings and errors on stderr. */
+function stderrLog(level: LogLevel, msg: string, fields?: LogFields): void {
+  if (level === 'warn' || level === 'error') process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
 }
 
 /**
@@ -48,11 +50,11 @@ export class Journal {
   readonly #writer: GroupCommitWriter;
   readonly #reader: SegmentReader;
   readonly #listeners = new Set<AppendListener>();
-  readonly #log: JournalLog;
+  readonly #log: Log;
   readonly #unlock: () => void;
   #closed = false;
 
-  private constructor(dir: string, segmentRecords: number, writer: GroupCommitWriter, log: JournalLog, unlock: () => void) {
+  private constructor(dir: string, segmentRecords: number, writer: GroupCommitWriter, log: Log, unlock: () => void) {
     this.dir = dir;
     this.segmentRecords = segmentRecords;
     this.#writer = writer;

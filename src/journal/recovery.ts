@@ -20,7 +20,8 @@ import {
   sidecarName,
 } from './layout.js';
 import { decodeFrame, readFrame } from './record-codec.js';
-import type { JournalLog, RecordLocation } from './types.js';
+import type { RecordLocation } from './types.js';
+import type { Log } from '../log/log.js';
 
 /** The durable state found on open: what the writer continues from. */
 export interface RecoveredJournal {
@@ -135,7 +136,7 @@ function readSidecarFile(dir: string, index: number, segmentRecords: number): Re
 export interface RecoverOptions {
   dir: string;
   io: FileIo;
-  log: JournalLog;
+  log: Log;
   segmentRecords?: number;
   verifiedUpTo?: RecordLocation;
 }

@@ -50,4 +50,3 @@ export interface JournalHead {
   hash: Uint8Array;
 }
 
-export type JournalLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;

@@ -7,11 +7,12 @@ import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from '
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import { linkedAbort } from '../net/linked-abort.js';
-import type { FollowerLog, FollowerState } from './follower.js';
+import type { FollowerState } from './follower.js';
 import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
 import { apiUrl } from '../journal/index.js';
 import { ProofGraph, ProofGraphError } from '../backup/index.js';
 import { sleep } from './abortable-sleep.js';
+import type { Log } from '../log/log.js';
 
 /** Largest chunk accepted: a real one (1,000 proofs, nodes shared) is a few hundred KB. */
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
@@ -24,7 +25,7 @@ export interface BackupMirrorOptions {
   fetch?: FetchLike;
   userAgent?: string;
   attestations?: AttestationChecker;
-  log?: FollowerLog;
+  log?: Log;
   /** Wait before asking again for a chunk that does not exist yet (the reference's tool: 60 s). */
   pollMs?: number;
   timeoutMs?: number;
@@ -93,7 +94,7 @@ export class BackupMirror {
   readonly upstream: string;
   readonly #opts: BackupMirrorOptions;
   readonly #fetch: FetchLike;
-  readonly #log: FollowerLog;
+  readonly #log: Log;
   #state: FollowerState = 'idle';
   #failure: VerificationFailedError | undefined;
   #caughtUpAt: number | undefined;

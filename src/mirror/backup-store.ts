@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { writeFileDurablySync } from '../durable/index.js';
 import { BytesReader, BytesWriter } from '../ots/index.js';
 import { ProofGraph, decodeBackupChunk, type BackupChunkSource } from '../backup/index.js';
+import type { Log } from '../log/log.js';
 
-type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 const CHUNK_SUFFIX = '.chunk';
 const ROOTS_SUFFIX = '.roots';

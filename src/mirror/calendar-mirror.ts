@@ -6,8 +6,9 @@ import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
 import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';
-import { JournalFollower, type FollowerLog, type FollowerProgress } from './follower.js';
+import { JournalFollower, type FollowerProgress } from './follower.js';
 import { JournalClient, type FetchLike } from './journal-client.js';
+import type { Log } from '../log/log.js';
 
 export interface CalendarMirrorOptions {
   /** Holds `journal/` and `index/`, the same layout as a calendar's data directory. */
@@ -17,7 +18,7 @@ export interface CalendarMirrorOptions {
   fetch?: FetchLike;
   userAgent?: string;
   attestations?: AttestationChecker;
-  log?: FollowerLog;
+  log?: Log;
   onProgress?: (p: FollowerProgress) => void;
   onFailure?: (err: VerificationFailedError) => void;
   /** Progress of rebuilding the index from a long local journal on open. */
@@ -102,7 +103,7 @@ export class CalendarMirror {
 }
 
 /** Remembers which upstream the directory mirrors; another one later is allowed (same calendar, new address) but logged. */
-function noteUpstream(dir: string, upstream: string, log: FollowerLog): void {
+function noteUpstream(dir: string, upstream: string, log: Log): void {
   const path = join(dir, UPSTREAM_FILE);
   const stored = existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
   if (stored === upstream) return;

@@ -7,10 +7,10 @@ import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamPro
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import { CHUNK_RECORDS, JournalHashes, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
 import { sleep } from './abortable-sleep.js';
+import type { Log } from '../log/log.js';
 
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
 
-export type FollowerLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface FollowerProgress {
   /** Records the mirror holds. */
@@ -38,7 +38,7 @@ export interface JournalFollowerOptions {
   client: JournalClient;
   /** Checks anchors' attestations against a node before they are stored; absent, only the structure is checked. */
   attestations?: AttestationChecker;
-  log?: FollowerLog;
+  log?: Log;
   onProgress?: (p: FollowerProgress) => void;
   /** Called once when following stops on a verification failure. */
   onFailure?: (err: VerificationFailedError) => void;
@@ -77,7 +77,7 @@ export class JournalFollower {
   readonly #index: CalendarIndex;
   readonly #client: JournalClient;
   readonly #attestations: AttestationChecker | undefined;
-  readonly #log: FollowerLog;
+  readonly #log: Log;
   readonly #opts: JournalFollowerOptions;
   readonly #waitMs: number;
   readonly #prefetch: number;

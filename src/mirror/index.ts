@@ -6,6 +6,7 @@
  * every attestation against the block header at its height are checked before anything is stored. The first
  * failure stops following and keeps everything verified before. The export list is chosen by hand.
  */
+export { type Log, type LogLevel, type LogFields, silentLog, withFields } from '../log/log.js';
 export {
   MirrorError,
   UpstreamUnavailableError,
@@ -37,7 +38,7 @@ export {
 export { JournalClient, type FetchLike, type RecordBatch, type JournalClientOptions } from './journal-client.js';
 export { verifyBatch, type LocalJournalView, type VerifiedBatch } from './batch-verifier.js';
 export { AttestationChecker, nodeHeaderSource, type HeaderSource, type CheckedKind } from './attestation-check.js';
-export { JournalFollower, type FollowerState, type FollowerLog, type FollowerProgress, type FollowerStats, type JournalFollowerOptions } from './follower.js';
+export { JournalFollower, type FollowerState, type FollowerProgress, type FollowerStats, type JournalFollowerOptions } from './follower.js';
 export { JournalHashes } from '../journal/index.js';
 export { CalendarMirror, type CalendarMirrorOptions } from './calendar-mirror.js';
 export { LocalMirrors, mirrorDirName, type LocalMirrorsOptions, type SyncResult } from './local-mirrors.js';

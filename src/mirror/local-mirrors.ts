@@ -4,9 +4,10 @@ import type { Answer } from '../calendar/calendar.js';
 import { DetachedTimestampFile, type Timestamp } from '../ots/index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { CalendarMirror } from './calendar-mirror.js';
-import type { FollowerLog, FollowerProgress } from './follower.js';
+import type { FollowerProgress } from './follower.js';
 import type { FetchLike } from './journal-client.js';
 import { upgradeTimestamp, type UpgradeReport } from './upgrade.js';
+import type { Log } from '../log/log.js';
 
 export interface LocalMirrorsOptions {
   /** One sub-directory per calendar is kept here. */
@@ -17,7 +18,7 @@ export interface LocalMirrorsOptions {
   userAgent?: string;
   /** Checks every anchor's attestation against a node before storing it. */
   attestations?: AttestationChecker;
-  log?: FollowerLog;
+  log?: Log;
 }
 
 export interface SyncResult {

@@ -8,7 +8,8 @@ import { Calendar } from '../../src/calendar/calendar.js';
 import { type DataDir, openDataDir } from '../../src/calendar/data-dir.js';
 import { CalendarIndex } from '../../src/index/calendar-index.js';
 import { Journal } from '../../src/journal/index.js';
-import { createLogger, type Logger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/cli/log.js';
+import type { Log } from '../../src/log/log.js';
 import { type AnchorLedger, WalletStamper, type StamperSettings, satPerVbToKvB, REJECTION_FACTOR } from '../../src/anchor/index.js';
 import { type Attestation, Timestamp, verifyBlockHeaderAttestation } from '../../src/ots/index.js';
 
@@ -51,10 +52,10 @@ export async function commit(cal: CalendarFixture, n: number): Promise<Uint8Arra
   return out;
 }
 
-export function captureLog(): { log: Logger; lines: LogLine[] } {
+export function captureLog(): { log: Log; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const log = createLogger({ format: 'json', level: 'debug', write: (line) => void lines.push(JSON.parse(line) as LogLine) });
-  return { log, lines };
+  return { log: log.log, lines };
 }
 
 let walletSeq = 0;
@@ -87,7 +88,7 @@ export function testSettings(over: Partial<StamperSettings> & { feeRate?: number
 }
 
 /** A stamper on the calendar's state directory, answering the calendar's 404 reasons (as startAnchoring wires it). */
-export function openStamper(args: { cal: CalendarFixture; rpc: BitcoinRpc; log: Logger; settings?: StamperSettings; chain?: Chain; ledger?: AnchorLedger }): WalletStamper {
+export function openStamper(args: { cal: CalendarFixture; rpc: BitcoinRpc; log: Log; settings?: StamperSettings; chain?: Chain; ledger?: AnchorLedger }): WalletStamper {
   const stamper = WalletStamper.open({
     rpc: args.rpc,
     chain: args.chain ?? getChain('regtest'),

@@ -50,9 +50,11 @@ describe('ots-calendar/mirror exports', () => {
       'encodeNodeValue',
       'mirrorDirName',
       'nodeHeaderSource',
+      'silentLog',
       'upgradeTimestamp',
       'verifyBackupChunk',
       'verifyBatch',
+      'withFields',
     ]);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
     expect(pkg.exports['./mirror']).toEqual({ types: './dist/mirror/index.d.ts', default: './dist/mirror/index.js' });
