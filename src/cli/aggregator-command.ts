@@ -2,7 +2,9 @@
 import type { Server } from 'node:http';
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import { createApp } from '../http/app.js';
-import { calendarMetrics } from '../http/calendar-metrics.js';
+import { aggregatorMetrics } from '../aggregator/metrics.js';
+import { Registry } from '../metrics/registry.js';
+import { requestMetrics } from '../http/request-metrics.js';
 import type { StatusInfo, StatusValue } from '../http/status-info.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { listenHttp } from './http-listener.js';
@@ -47,20 +49,22 @@ export async function startAggregator(config: Config, log: Logger): Promise<Runn
     userAgent: `ots-calendar/${VERSION} (aggregator)`,
     onFailure: (err) => log.warn('a calendar did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
   });
+  const registry = new Registry();
   let queued = (): number => 0;
-  const metrics = calendarMetrics({ queued: () => queued(), anchoring: undefined });
-  const acknowledged = metrics.registry.gauge('ots_upstream_acknowledged_total', 'Ticks each upstream calendar acknowledged since start');
-  const failed = metrics.registry.gauge('ots_upstream_failures_total', 'Ticks each upstream calendar failed to acknowledge since start');
-  const reachable = metrics.registry.gauge('ots_upstream_reachable', '1 while the calendar\'s last submission was acknowledged');
+  const tickObserver = aggregatorMetrics(registry, () => queued());
+  const onRequest = requestMetrics(registry);
+  const acknowledged = registry.gauge('ots_upstream_acknowledged_total', 'Ticks each upstream calendar acknowledged since start');
+  const failed = registry.gauge('ots_upstream_failures_total', 'Ticks each upstream calendar failed to acknowledge since start');
+  const reachable = registry.gauge('ots_upstream_reachable', '1 while the calendar\'s last submission was acknowledged');
   const renderMetrics = (): string => {
     for (const h of calendars.health()) {
       acknowledged.set(h.acknowledged, { calendar: h.url });
       failed.set(h.failures, { calendar: h.url });
       reachable.set(h.consecutiveFailures === 0 ? 1 : 0, { calendar: h.url });
     }
-    return metrics.registry.render();
+    return registry.render();
   };
-  const aggregator = aggregatorFromConfig(config, calendars, metrics, log);
+  const aggregator = aggregatorFromConfig(config, calendars, tickObserver, log);
   queued = () => aggregator.queued;
 
   let stoppingNow = false;
@@ -110,7 +114,7 @@ export async function startAggregator(config: Config, log: Logger): Promise<Runn
     metrics: renderMetrics,
     notReady,
   });
-  const listening = await listenHttp(app, { config, log, host, port, onRequest: metrics.onRequest });
+  const listening = await listenHttp(app, { config, log, host, port, onRequest });
   const server: Server = listening.server;
   url = listening.url;
   aggregator.start();

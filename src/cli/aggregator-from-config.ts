@@ -1,6 +1,6 @@
 /** @module The aggregator as both the calendar and the stand-alone aggregator run it: its settings from the configuration, and one debug line and metrics per tick. */
 import { Aggregator, type Upstream } from '../aggregator/aggregator.js';
-import type { TickObserver } from '../http/calendar-metrics.js';
+import type { TickObserver } from '../aggregator/metrics.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { MAX_ANSWER_BYTES } from '../aggregator/remote-calendars.js';

@@ -10,7 +10,11 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
 import { progressReporter } from './progress.js';
-import { calendarMetrics } from '../http/calendar-metrics.js';
+import { calendarMetrics } from '../calendar/metrics.js';
+import { aggregatorMetrics } from '../aggregator/metrics.js';
+import { anchoringMetrics } from '../anchor/metrics.js';
+import { Registry } from '../metrics/registry.js';
+import { requestMetrics } from '../http/request-metrics.js';
 import { createNotifier } from './systemd-notify.js';
 import { directoryBytes } from './disk-usage.js';
 import { listenHttp } from './http-listener.js';
@@ -73,21 +77,18 @@ async function serve(
   const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
   const anchoring = await startAnchoring({ config, calendar, dataDir, log: log.child({ part: 'anchoring' }).log });
   if (anchoring) cleanups.push(() => anchoring.stop());
-  const anchorValue = (key: string): number | undefined => {
-    const v = anchoring?.status()[key];
-    return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : undefined;
-  };
-  const journalBytes = directoryBytes(dataDir.journalDir, 10_000);
-  let queued = (): number => 0;
-  const metrics = calendarMetrics({
+  const registry = new Registry();
+  calendarMetrics(registry, {
     commitments: () => index.commitCount,
     pendingCommitments: () => index.commitCount - index.anchors.coveredCount(),
     journalRecords: () => journal.head().size,
-    journalBytes,
-    queued: () => queued(),
-    anchoring: anchoring ? anchorValue : undefined,
+    journalBytes: directoryBytes(dataDir.journalDir, 10_000),
   });
-  const aggregator = aggregatorFromConfig(config, calendar, metrics, log);
+  let queued = (): number => 0;
+  const tickObserver = aggregatorMetrics(registry, () => queued());
+  if (anchoring) anchoringMetrics(registry, () => anchoring.status());
+  const onRequest = requestMetrics(registry);
+  const aggregator = aggregatorFromConfig(config, calendar, tickObserver, log);
   queued = () => aggregator.queued;
   let stoppingNow = false;
   const notReady = (): string[] => {
@@ -129,12 +130,12 @@ async function serve(
     tip: () => anchoring?.tip(),
     status,
     onError: (err) => log.error('request failed', { err }),
-    metrics: () => metrics.registry.render(),
+    metrics: () => registry.render(),
     notReady,
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
     extraRoutes: mirrorApiRoutes(journal, index),
   });
-  const { server, url } = await listenHttp(app, { config, log, host, port, onRequest: metrics.onRequest });
+  const { server, url } = await listenHttp(app, { config, log, host, port, onRequest });
   cleanups.push(() => {
     server.close();
     server.closeAllConnections();

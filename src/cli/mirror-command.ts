@@ -14,7 +14,9 @@ import { IndexBackupChunks } from '../backup/index.js';
 import { mirrorMetrics } from '../mirror/metrics.js';
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import type { Aggregator } from '../aggregator/aggregator.js';
-import { tickMetrics } from '../http/calendar-metrics.js';
+import { aggregatorMetrics } from '../aggregator/metrics.js';
+import { Registry } from '../metrics/registry.js';
+import { requestMetrics } from '../http/request-metrics.js';
 import { aggregatorFromConfig, suffixBudget } from './aggregator-from-config.js';
 import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
 import { createLogger, type Level, type Logger } from './log.js';
@@ -188,7 +190,8 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
   log.info('starting mirror', { upstream, protocol: backup ? 'backup' : 'journal', dataDir });
   const role = backup ? await backupRole(config, log, upstream, dataDir) : await journalRole(config, log, upstream, dataDir);
 
-  const metrics = mirrorMetrics({
+  const registry = new Registry();
+  mirrorMetrics(registry, {
     lagSeconds: () => role.lagSeconds(),
     records: () => role.records(),
     upstreamRecords: () => role.upstreamRecords(),
@@ -199,6 +202,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     attestationsChecked: () => role.stats().attestationsChecked,
     retries: () => role.stats().retries,
   });
+  const onRequest = requestMetrics(registry);
   // --aggregate: digests submitted here go, one merkle root per tick, to the upstream calendar; their proofs
   // are pending there, and this mirror serves the upgrades once the upstream's journal brings them
   let submitter: RemoteCalendars | undefined;
@@ -211,8 +215,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       userAgent: `ots-calendar/${VERSION} (mirror)`,
       onFailure: (err) => log.warn('the upstream did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
     });
-    aggregator = aggregatorFromConfig(config, submitter, tickMetrics(metrics.registry), log);
-    metrics.registry.gauge('ots_queued_digests', 'Digests waiting for the next tick', () => aggregator?.queued);
+    aggregator = aggregatorFromConfig(config, submitter, aggregatorMetrics(registry, () => aggregator?.queued), log);
   }
   let stoppingNow = false;
   const notReady = (): string[] => {
@@ -264,14 +267,14 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     answer: (c) => role.answer(c),
     status,
     onError: (err) => log.error('request failed', { err }),
-    metrics: () => metrics.registry.render(),
+    metrics: () => registry.render(),
     notReady,
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
     extraRoutes: role.routes,
   });
   let server: Server;
   try {
-    ({ server, url } = await listenHttp(app, { config, log, host, port, onRequest: metrics.onRequest }));
+    ({ server, url } = await listenHttp(app, { config, log, host, port, onRequest }));
   } catch (err) {
     await role.close();
     throw err;

@@ -1,6 +1,5 @@
-/** @module The mirror's Prometheus metrics: lag, records, verification failures, retries and checked attestations, plus HTTP latency. */
-import { Registry, routeOf, type Counter, type Histogram } from '../http/metrics.js';
-import type { HttpRequest, HttpResponse } from '../http/types.js';
+/** @module The mirror's Prometheus metrics: lag, records, verification failures, retries and checked attestations, in the registry its role gives it. */
+import type { Metric, Registry } from '../metrics/registry.js';
 
 export interface MirrorMetricsSources {
   lagSeconds: () => number | undefined;
@@ -17,15 +16,8 @@ export interface MirrorMetricsSources {
   retries: () => number;
 }
 
-export interface MirrorMetrics {
-  registry: Registry;
-  onRequest(req: HttpRequest, res: HttpResponse, ms: number): void;
-}
-
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 /** A counter whose value is read from its owner at scrape time (the follower's own tallies). */
-function collectedCounter(name: string, help: string, read: () => number, labels?: () => Record<string, string> | undefined): { name: string; help: string; type: 'counter'; render(): string[] } {
+function collectedCounter(name: string, help: string, read: () => number, labels?: () => Record<string, string> | undefined): Metric {
   return {
     name,
     help,
@@ -38,8 +30,8 @@ function collectedCounter(name: string, help: string, read: () => number, labels
   };
 }
 
-export function mirrorMetrics(src: MirrorMetricsSources): MirrorMetrics {
-  const r = new Registry();
+/** Registers the mirror's metrics in `r`. */
+export function mirrorMetrics(r: Registry, src: MirrorMetricsSources): void {
   r.gauge('ots_mirror_lag_seconds', 'How far behind the upstream the mirror may be (0 while waiting at its head)', src.lagSeconds);
   r.gauge('ots_mirror_records', 'Records the mirror holds, verified', src.records);
   r.gauge('ots_mirror_upstream_records', 'Records the upstream held when it last answered', src.upstreamRecords);
@@ -59,14 +51,4 @@ export function mirrorMetrics(src: MirrorMetricsSources): MirrorMetrics {
       },
     ),
   );
-  const requests: Counter = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status');
-  const latency: Histogram = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS);
-  return {
-    registry: r,
-    onRequest: (req, res, ms) => {
-      const labels = { route: routeOf(req.path), status: String(res.status) };
-      requests.inc({ ...labels, method: req.method });
-      latency.observe(ms / 1000, labels);
-    },
-  };
 }

@@ -1,4 +1,4 @@
-/** @module A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text exposition format (version 0.0.4). */
+/** @module A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text exposition format (version 0.0.4); each part registers its own metrics in the registry its role gives it. */
 
 type Labels = Record<string, string>;
 
@@ -23,7 +23,7 @@ function renderLabels(labels: Labels, keys: string[]): string {
     .join(',');
 }
 
-interface Metric {
+export interface Metric {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
@@ -122,24 +122,5 @@ export class Registry {
       lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...body);
     }
     return lines.join('\n') + '\n';
-  }
-}
-
-/** Route label for HTTP metrics: a fixed, small set so label cardinality stays bounded. */
-export function routeOf(path: string): string {
-  if (path.startsWith('/timestamp/')) return '/timestamp';
-  if (path.startsWith('/journal/')) return '/journal';
-  if (path.startsWith('/experimental/backup/')) return '/experimental/backup';
-  switch (path) {
-    case '/':
-    case '/digest':
-    case '/tip':
-    case '/status':
-    case '/metrics':
-    case '/healthz':
-    case '/readyz':
-      return path;
-    default:
-      return 'other';
   }
 }

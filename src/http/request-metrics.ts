@@ -1,0 +1,35 @@
+/** @module HTTP request metrics: count and latency by route, method and status, with a fixed set of route labels so cardinality stays bounded. */
+import type { Counter, Histogram, Registry } from '../metrics/registry.js';
+import type { HttpRequest, HttpResponse } from './types.js';
+
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Route label for HTTP metrics: a fixed, small set so label cardinality stays bounded. */
+export function routeOf(path: string): string {
+  if (path.startsWith('/timestamp/')) return '/timestamp';
+  if (path.startsWith('/journal/')) return '/journal';
+  if (path.startsWith('/experimental/backup/')) return '/experimental/backup';
+  switch (path) {
+    case '/':
+    case '/digest':
+    case '/tip':
+    case '/status':
+    case '/metrics':
+    case '/healthz':
+    case '/readyz':
+      return path;
+    default:
+      return 'other';
+  }
+}
+
+/** Registers the request counter and latency histogram in `r`; the returned function observes one answered request. */
+export function requestMetrics(r: Registry): (req: HttpRequest, res: HttpResponse, ms: number) => void {
+  const requests: Counter = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status');
+  const latency: Histogram = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS);
+  return (req, res, ms) => {
+    const labels = { route: routeOf(req.path), status: String(res.status) };
+    requests.inc({ ...labels, method: req.method });
+    latency.observe(ms / 1000, labels);
+  };
+}
