@@ -21,7 +21,7 @@ import { TipBuilder } from '../dist/anchor/index.js';
 import { buildBlockProof, buildTimestampTx, encodeTx, internalToDisplayHex, txid } from '../dist/bitcoin/index.js';
 import { Calendar } from '../dist/calendar/calendar.js';
 import { openDataDir } from '../dist/calendar/data-dir.js';
-import { CalendarIndex } from '../dist/index/calendar-index.js';
+import { CalendarIndex } from '../dist/index/index.js';
 import { Journal } from '../dist/journal/index.js';
 import { blockMerkleRoot, encodePath } from '../dist/ots/index.js';
 

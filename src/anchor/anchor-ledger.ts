@@ -1,7 +1,7 @@
 /**
  * @module The calendar as the stamper sees it (the seam to src/calendar): which commitments are pending, their merkle tip, and the durable anchor and revocation records.
  */
-import type { AnchorInfo } from '../index/anchor-set.js';
+import type { AnchorInfo } from '../index/index.js';
 import { type CommitRange, MAX_ANCHOR_RANGES } from '../journal/index.js';
 import { merkleRoot } from '../ots/index.js';
 

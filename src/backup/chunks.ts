@@ -1,5 +1,5 @@
 /** @module Backup chunks made from the index: for every 1,000 anchored commitments, the reference's key/value dump of their proofs (reference-server §6.1). */
-import type { CalendarIndex } from '../index/calendar-index.js';
+import type { CalendarIndex } from '../index/index.js';
 import { Timestamp } from '../ots/index.js';
 import { BACKUP_CHUNK_COMMITMENTS, encodeBackupChunk } from './format.js';
 import { ProofGraph } from './proof-graph.js';

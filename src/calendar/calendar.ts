@@ -1,7 +1,7 @@
 /** @module The calendar service: turns each tick's root into a durable commitment and answers where any commitment stands (DESIGN §1–2). */
 import { encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
-import { IndexFailedError, type CalendarIndex, type Lookup } from '../index/calendar-index.js';
+import { IndexFailedError, type CalendarIndex, type Lookup } from '../index/index.js';
 import type { Upstream } from '../aggregator/aggregator.js';
 import { CommitmentMaker } from './commitment.js';
 

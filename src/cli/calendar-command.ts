@@ -1,6 +1,6 @@
 /** @module `ots-calendar calendar`: wires data directory, journal, index, calendar, aggregator and HTTP together, and stops them cleanly. */
 import { Journal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation } from '../index/index.js';
 import { Calendar } from '../calendar/calendar.js';
 import { openDataDir, type DataDir } from '../calendar/data-dir.js';
 import { createApp } from '../http/app.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { DataDirError } from '../calendar/data-dir.js';
 import { Journal, verifyJournal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation, removeIndexFiles } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation, removeIndexFiles } from '../index/index.js';
 import { merkleRoot } from '../ots/index.js';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';

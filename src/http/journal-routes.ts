@@ -1,5 +1,5 @@
 /** @module The journal API for mirrors: the head, aligned immutable chunks, and a long-poll tail, serving records exactly as stored (src/journal/api-protocol.ts). */
-import type { CalendarIndex } from '../index/calendar-index.js';
+import type { CalendarIndex } from '../index/index.js';
 import { IndexBackupChunks } from '../backup/index.js';
 import { backupRoutes } from './backup-routes.js';
 import {

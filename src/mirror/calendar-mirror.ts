@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation } from '../index/calendar-index.js';
+import { CalendarIndex, lastIndexedLocation } from '../index/index.js';
 import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';

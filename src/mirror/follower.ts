@@ -1,6 +1,6 @@
 /** @module The journal follower: catches up chunk by chunk, then follows the tail within a second; verifies everything before storing it and stops on the first lie. */
 import { FatalJournalError, type Journal, type JournalRecord } from '../journal/index.js';
-import type { CalendarIndex } from '../index/calendar-index.js';
+import type { CalendarIndex } from '../index/index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
 import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';

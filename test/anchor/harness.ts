@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type BitcoinRpc, type Chain, type RegtestNode, getChain, satsToAmount } from '../../src/bitcoin/index.js';
 import { Calendar } from '../../src/calendar/calendar.js';
 import { type DataDir, openDataDir } from '../../src/calendar/data-dir.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { CalendarIndex } from '../../src/index/index.js';
 import { Journal } from '../../src/journal/index.js';
 import { createLogger } from '../../src/cli/log.js';
 import type { Log } from '../../src/log/log.js';

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { CalendarIndex } from '../../src/index/index.js';
 import { Calendar } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, Timestamp, bitcoinAttestation, encodePath, merkleRoot, opAppend, opPrepend, sha256 } from '../../src/ots/index.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { CalendarIndex } from '../../src/index/index.js';
 import { Calendar } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, Timestamp, bitcoinAttestation, encodePath, merkleRoot, opAppend, opPrepend, sha256 } from '../../src/ots/index.js';

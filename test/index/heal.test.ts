@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex, IndexFailedError, removeIndexFiles } from '../../src/index/calendar-index.js';
+import { CalendarIndex, IndexFailedError, removeIndexFiles } from '../../src/index/index.js';
 import { Calendar } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, bitcoinAttestation, encodePath, merkleRoot, opAppend, sha256 } from '../../src/ots/index.js';

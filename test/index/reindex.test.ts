@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { truncateSync, statSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { Journal } from '../../src/journal/index.js';
-import { AnchorRangeError, AnchorTipMismatchError, CalendarIndex } from '../../src/index/calendar-index.js';
+import { AnchorOutOfRangeError, AnchorTipMismatchError, CalendarIndex } from '../../src/index/index.js';
 import { Calendar, type Answer } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, Timestamp, bitcoinAttestation, encodePath, merkleRoot, opAppend, opPrepend, sha256, applyPath } from '../../src/ots/index.js';
@@ -150,7 +150,7 @@ describe('index robustness', () => {
     for (let i = 0; i < 10; i++) await calendar.commit(randomBytes(32));
     const forged = { tip: randomBytes(32), ranges: [{ start: 0, end: 10 }], timestamp: syntheticAnchorPath(5).timestamp };
     await expect(calendar.appendAnchor(forged)).rejects.toBeInstanceOf(AnchorTipMismatchError);
-    await expect(calendar.appendAnchor({ ...forged, ranges: [{ start: 0, end: 11 }] })).rejects.toBeInstanceOf(AnchorRangeError);
+    await expect(calendar.appendAnchor({ ...forged, ranges: [{ start: 0, end: 11 }] })).rejects.toBeInstanceOf(AnchorOutOfRangeError);
     // written straight into the journal (as a bad upstream could): the index logs it and serves no proof from it
     await calendar.journal.append([{ type: 'anchor', anchor: forged }]);
     expect(calendar.answer(calendar.index.commitment(3))).toMatchObject({ kind: 'pending' });

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { CalendarIndex } from '../../src/index/index.js';
 import { BACKUP_CHUNK_COMMITMENTS, decodeBackupChunk, encodeBackupChunk } from '../../src/mirror/index.js';
 import { opAppend } from '../../src/ots/index.js';
 import { startCalendarProcess, tempDir } from '../fixtures/calendar-process.js';

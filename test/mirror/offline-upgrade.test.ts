@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/index.js';
-import { CalendarIndex } from '../../src/index/calendar-index.js';
+import { CalendarIndex } from '../../src/index/index.js';
 import { DetachedTimestampFile, OP_SHA256, Timestamp, opAppend } from '../../src/ots/index.js';
 import { LocalMirrors, upgradeTimestamp } from '../../src/mirror/index.js';
 import { startCalendarProcess, tempDir } from '../fixtures/calendar-process.js';

@@ -1,0 +1,86 @@
+/**
+ * @module Reading commitments through commits.idx: a commitment's commit number, commitment n, runs of commitments and an anchor's leaves, each read from the journal (the index holds locations, not commitments).
+ *
+ * Safe to use concurrently with appends: reads are synchronous preads of durable records.
+ */
+import { hash } from 'node:crypto';
+import { COMMITMENT_BYTES, type Journal } from '../journal/index.js';
+import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
+import { IndexMismatchError } from './errors.js';
+import type { Ranges } from './proof-assembly.js';
+
+/** Commitments read with one pread at most: a few hundred KB. */
+const RUN_ENTRIES = 4096;
+
+export class CommitReader {
+  readonly #journal: Journal;
+  readonly #commits: CommitIndexFile;
+
+  constructor(journal: Journal, commits: CommitIndexFile) {
+    this.#journal = journal;
+    this.#commits = commits;
+  }
+
+  /** Commit numbers whose time and fingerprint match `commitment` (usually one), with their entries; nothing read from the journal. */
+  candidates(commitment: Uint8Array): Iterable<{ n: number; entry: CommitEntry }> {
+    if (commitment.length !== COMMITMENT_BYTES) return [];
+    return this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment));
+  }
+
+  /** Commit number of a 44-byte commitment, or -1. */
+  commitNumberOf(commitment: Uint8Array): number {
+    for (const { n, entry } of this.candidates(commitment)) {
+      if (Buffer.compare(this.commitmentAt(entry, n), commitment) === 0) return n;
+    }
+    return -1;
+  }
+
+  /** Commitment `n` (RangeError beyond the count). */
+  commitment(n: number): Uint8Array {
+    return this.commitmentAt(this.#commits.entry(n), n);
+  }
+
+  /** The commitment of entry `e` (commit number `n`), read from the journal; IndexMismatchError if the record is not that commit. */
+  commitmentAt(e: CommitEntry, n: number): Uint8Array {
+    const r = this.#journal.readSync({ seq: e.seq, offset: e.offset });
+    if (r.type !== 'commit' || r.seq !== e.seq) throw new IndexMismatchError(`commit ${n} names journal record ${e.seq}, which is not that commit record`, 'commits.idx');
+    return r.commitment;
+  }
+
+  /** Commitments [from, from + count), read in runs (one pread per run inside a journal segment). */
+  commitments(from: number, count: number): Uint8Array[] {
+    const entries = this.#commits.entries(from, count);
+    const out: Uint8Array[] = new Array(entries.length);
+    const per = this.#journal.segmentRecords;
+    for (let i = 0; i < entries.length; ) {
+      const first = entries[i] as CommitEntry;
+      const segment = Math.floor(first.seq / per);
+      let j = i + 1;
+      while (j < entries.length && j - i < RUN_ENTRIES && Math.floor((entries[j] as CommitEntry).seq / per) === segment) j++;
+      const last = entries[j - 1] as CommitEntry;
+      const records = this.#journal.readSpanSync({ seq: first.seq, offset: first.offset }, { seq: last.seq, offset: last.offset });
+      for (let k = i; k < j; k++) {
+        const e = entries[k] as CommitEntry;
+        const r = records[e.seq - first.seq];
+        if (r?.type !== 'commit' || r.seq !== e.seq) throw new IndexMismatchError(`commit ${from + k} names journal record ${e.seq}, which is not a commit record`, 'commits.idx');
+        out[k] = r.commitment;
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** sha256 of every commitment in `ranges` (commit numbers), in order: an anchor's merkle leaves. */
+  leaves(ranges: Ranges): Uint8Array[] {
+    const leaves: Uint8Array[] = [];
+    for (const r of ranges) {
+      for (const c of this.commitments(r.start, r.end - r.start)) leaves.push(hash('sha256', c, 'buffer'));
+    }
+    return leaves;
+  }
+}
+
+/** Big-endian u32 at `at`: a commitment's first four bytes are its unix time. */
+export function readU32(b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
+}

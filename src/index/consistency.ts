@@ -1,0 +1,75 @@
+/**
+ * @module Opening the index against its journal: how much of the derived files still agrees with the journal, so that only the rest is re-derived. The files are written without fsync, so after a crash they may be short, torn or (damaged) wrong; the journal decides.
+ */
+import type { Journal } from '../journal/index.js';
+import type { Log } from '../log/log.js';
+import type { AnchorIndexFile } from './anchor-index-file.js';
+import type { AnchorTrees } from './anchor-trees.js';
+import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
+import { readU32 } from './commit-reader.js';
+
+export interface IndexFiles {
+  commits: CommitIndexFile;
+  anchorFile: AnchorIndexFile;
+  trees: AnchorTrees;
+}
+
+/**
+ * Where re-deriving starts: just after the last indexed commit, if both files agree with the journal up to it;
+ * otherwise 0, with everything removed (rebuilt from the first record). Entries beyond the journal (a cut torn
+ * tail) are cut; anchor entries after the last commit are dropped and re-derived, so the two unsynced files
+ * can never disagree about what they hold.
+ */
+export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): number {
+  const { commits, anchorFile } = files;
+  const size = journal.head().size;
+  // never ahead of the journal
+  let lo = 0;
+  let hi = commits.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (commits.entry(mid).seq < size) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < commits.count) commits.truncate(lo);
+  if (commits.count === 0) return rebuildFromStart(files);
+  const last = commits.entry(commits.count - 1);
+  const kept = anchorFile.entries.filter((e) => e.seq < last.seq);
+  const consistent =
+    entryMatchesJournal(journal, last) &&
+    // every record below the last commit is either a commit (counted) or an anchor/revocation (listed)
+    commits.count === last.seq + 1 - kept.length &&
+    kept.every((e) => kindAt(journal, e.seq, e.offset) === e.kind);
+  if (!consistent) {
+    log('warn', 'index does not match the journal; rebuilding it', { commitments: commits.count });
+    return rebuildFromStart(files);
+  }
+  if (kept.length !== anchorFile.entries.length) anchorFile.truncateToCount(kept.length);
+  return last.seq + 1;
+}
+
+/** Empties every index file: the next apply starts from journal record 0. */
+export function rebuildFromStart(files: IndexFiles): number {
+  files.commits.truncate(0);
+  files.anchorFile.truncateToCount(0);
+  files.trees.clear();
+  return 0;
+}
+
+function entryMatchesJournal(journal: Journal, e: CommitEntry): boolean {
+  try {
+    const r = journal.readSync({ seq: e.seq, offset: e.offset });
+    return r.type === 'commit' && r.seq === e.seq && readU32(r.commitment, 0) === e.time && fingerprintOf(r.commitment) === e.fingerprint;
+  } catch {
+    return false;
+  }
+}
+
+function kindAt(journal: Journal, seq: number, offset: number): string | undefined {
+  try {
+    const r = journal.readSync({ seq, offset });
+    return r.seq === seq ? r.type : undefined;
+  } catch {
+    return undefined;
+  }
+}

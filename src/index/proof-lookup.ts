@@ -1,0 +1,58 @@
+/**
+ * @module Answering a commitment: unknown, pending (its commit number), or complete (its proof), with a cache of assembled proofs bounded by bytes. Synchronous; never modifies the index.
+ */
+import { hash } from 'node:crypto';
+import { type AnchorInfo, AnchorSet } from './anchor-set.js';
+import type { AnchorTrees } from './anchor-trees.js';
+import { BoundedCache } from './bounded-cache.js';
+import type { CommitReader } from './commit-reader.js';
+import { assembleProof } from './proof-assembly.js';
+import { BLOCK_LEAVES } from './tree-store.js';
+
+export type Lookup =
+  | { kind: 'complete'; proof: Uint8Array; anchor: AnchorInfo; commitNumber: number }
+  | { kind: 'pending'; commitNumber: number }
+  | { kind: 'unknown' };
+
+export class ProofLookup {
+  readonly #reader: CommitReader;
+  readonly #anchors: AnchorSet;
+  readonly #trees: AnchorTrees;
+  readonly #proofs: BoundedCache<string, Lookup>;
+
+  constructor(reader: CommitReader, anchors: AnchorSet, trees: AnchorTrees, proofCacheBytes: number) {
+    this.#reader = reader;
+    this.#anchors = anchors;
+    this.#trees = trees;
+    this.#proofs = new BoundedCache(proofCacheBytes, (l) => (l.kind === 'complete' ? l.proof.length + 200 : 100));
+  }
+
+  lookup(commitment: Uint8Array): Lookup {
+    const key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.byteLength).toString('hex');
+    const cached = this.#proofs.get(key);
+    if (cached) return cached;
+    for (const { n, entry } of this.#reader.candidates(commitment)) {
+      const anchor = this.#anchors.find(n);
+      if (!anchor) {
+        if (Buffer.compare(this.#reader.commitmentAt(entry, n), commitment) === 0) return { kind: 'pending', commitNumber: n };
+        continue;
+      }
+      // an anchored candidate is checked against its leaf (sha256 of the stored commitment) in the block its
+      // proof needs anyway: one read of the journal instead of two
+      const i = AnchorSet.leafIndex(anchor, n);
+      const blockLevels = this.#trees.blockLevels(anchor, i);
+      const leaf = blockLevels[0]?.[i % BLOCK_LEAVES];
+      if (!leaf || Buffer.compare(hash('sha256', commitment, 'buffer'), leaf) !== 0) continue;
+      const proof = assembleProof({ leaf: i, blockLevels, upperLevels: this.#trees.upper(anchor).levels, timestamp: anchor.timestamp });
+      const found: Lookup = { kind: 'complete', proof, anchor, commitNumber: n };
+      this.#proofs.set(key, found);
+      return found;
+    }
+    return { kind: 'unknown' };
+  }
+
+  /** Forgets every cached answer (after a revocation). */
+  clear(): void {
+    this.#proofs.clear();
+  }
+}
