@@ -1,19 +1,10 @@
 /** @module Typed failures of anchoring, each with a stable code that is also its log and metric label (style rule 5). */
 
-export type AnchorErrorCode = 'anchor-config' | 'anchor-state' | 'anchor-state-write' | 'anchor-sign';
+export type AnchorErrorCode = 'anchor-state' | 'anchor-state-write' | 'anchor-sign';
 
 /** Base of every failure raised by src/anchor; `instanceof`-able, with a stable `code`. */
 export abstract class AnchorError extends Error {
   abstract readonly code: AnchorErrorCode;
-}
-
-/** The anchoring options contradict each other; every problem names its option. */
-export class AnchorConfigError extends AnchorError {
-  readonly code = 'anchor-config';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'AnchorConfigError';
-  }
 }
 
 /**

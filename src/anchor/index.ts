@@ -6,8 +6,8 @@
  */
 export { type Anchoring, type StartAnchoringOptions, startAnchoring } from './start.js';
 export { type WalletStamperOptions, WalletStamper } from './wallet-stamper.js';
-export { type AnchorSettings, type StamperSettings, ANCHOR_DEFAULTS, REJECTION_FACTOR, anchorSettings, checkAnchorConfig, satPerVbToKvB } from './settings.js';
-export { type AnchorErrorCode, AnchorError, AnchorConfigError, StamperStateError, StateWriteError, WalletSigningError } from './errors.js';
+export { type AnchorSettings, type StamperSettings, ANCHOR_DEFAULTS, REJECTION_FACTOR, satPerVbToKvB } from './settings.js';
+export { type AnchorErrorCode, AnchorError, StamperStateError, StateWriteError, WalletSigningError } from './errors.js';
 export { type AnchorLedger, TipBuilder, countOf, pendingRanges, tipOf } from './anchor-ledger.js';
 export {
   type FeeSettings,
@@ -39,5 +39,6 @@ export { type ChainReader, type ChainStep, ChainFollower } from './chain-followe
 export { type ProofReader, type MinedProof, ANCHOR_WATCH_BLOCKS, depthOf, proofForMinedTx, checkAnchoredBlocks } from './confirmations.js';
 export { type CycleRpc, type CycleDeps, type VersionContent, type CycleOutcome, type Reconciliation, TimestampCycle, chooseInput, signWithWallet } from './timestamp-cycle.js';
 export { type PendingView, type PauseReason, MAX_REASON_LENGTH, isClientSafeReason, defaultReason, pendingReason } from './pending-status.js';
+export { anchoringMetrics } from './metrics.js';
 export { type ConditionCode, type Condition, Conditions, conditionOf } from './conditions.js';
 export { type AnchoringStatus, stamperStatus, pendingView } from './stamper-status.js';

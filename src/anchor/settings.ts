@@ -1,10 +1,8 @@
-/** @module The anchoring settings: defaults, and the conversion of resolved configuration values (sat/vB, seconds) into the units the stamper computes in, with the checks that span several options. */
-import { type Chain, defaultRpcUrl, getChain } from '../bitcoin/index.js';
-import type { Config } from '../cli/config.js';
-import { AnchorConfigError } from './errors.js';
+/** @module The anchoring settings in the units the stamper computes in (integer sat/kvB, milliseconds), and their defaults; the command line builds them from its options (src/cli/anchor-options.ts). */
+import type { Chain } from '../bitcoin/index.js';
 import type { FeeSettings } from './fee-policy.js';
 
-/** Defaults of the options in src/cli/anchor-options.ts; fee rates in sat/vB as the operator writes them. */
+/** Defaults of the anchoring options; fee rates in sat/vB as the operator writes them. */
 export const ANCHOR_DEFAULTS = Object.freeze({
   confirmations: 6,
   minTxIntervalSeconds: 3600,
@@ -44,65 +42,4 @@ export interface AnchorSettings extends StamperSettings {
 /** sat/vB as configured (fractions allowed) → integer sat/kvB. */
 export function satPerVbToKvB(v: number): number {
   return Math.round(v * 1000);
-}
-
-function num(config: Config, key: string, fallback: number): number {
-  const v = config[key];
-  return v === undefined ? fallback : Number(v);
-}
-
-function str(config: Config, key: string): string | undefined {
-  const v = config[key];
-  return v === undefined || v === '' ? undefined : String(v);
-}
-
-/**
- * The settings, or undefined when no chain is configured (anchoring off: the calendar only
- * aggregates). Throws {@link AnchorConfigError} listing every cross-option problem.
- */
-export function anchorSettings(config: Config): AnchorSettings | undefined {
-  const chainName = str(config, 'chain');
-  if (chainName === undefined) return undefined;
-  const problems = checkAnchorConfig(config);
-  if (problems.length > 0) throw new AnchorConfigError(problems);
-  const chain = getChain(chainName);
-  const rpcCookie = str(config, 'rpc-cookie');
-  const rpcWallet = str(config, 'rpc-wallet');
-  return {
-    chain,
-    rpcUrl: str(config, 'rpc-url') ?? defaultRpcUrl(chain),
-    ...(rpcCookie === undefined ? {} : { rpcCookie }),
-    ...(rpcWallet === undefined ? {} : { rpcWallet }),
-    confirmations: num(config, 'confirmations', ANCHOR_DEFAULTS.confirmations),
-    minTxIntervalMs: num(config, 'min-tx-interval', ANCHOR_DEFAULTS.minTxIntervalSeconds) * 1000,
-    feeTargetBlocks: num(config, 'fee-target-blocks', ANCHOR_DEFAULTS.feeTargetBlocks),
-    maxCommitmentsPerTx: num(config, 'max-commitments-per-tx', ANCHOR_DEFAULTS.maxCommitmentsPerTx),
-    pollIntervalMs: num(config, 'poll-interval-ms', ANCHOR_DEFAULTS.pollIntervalMs),
-    fees: {
-      fallbackRate: satPerVbToKvB(num(config, 'fee-rate', ANCHOR_DEFAULTS.feeRate)),
-      increment: satPerVbToKvB(num(config, 'fee-increment', ANCHOR_DEFAULTS.feeIncrement)),
-      maxRate: satPerVbToKvB(num(config, 'max-fee-rate', ANCHOR_DEFAULTS.maxFeeRate)),
-      maxFee: num(config, 'max-fee', ANCHOR_DEFAULTS.maxFee),
-      rejectionFactor: REJECTION_FACTOR,
-    },
-  };
-}
-
-/** Problems that involve several options (each option's own range is checked by its spec). */
-export function checkAnchorConfig(config: Config): string[] {
-  const problems: string[] = [];
-  const chainName = str(config, 'chain');
-  if (chainName === undefined) return problems;
-  try {
-    getChain(chainName);
-  } catch (err) {
-    problems.push(`"chain" ${(err as Error).message}`);
-  }
-  const feeRate = num(config, 'fee-rate', ANCHOR_DEFAULTS.feeRate);
-  const maxFeeRate = num(config, 'max-fee-rate', ANCHOR_DEFAULTS.maxFeeRate);
-  if (maxFeeRate < feeRate) problems.push(`"max-fee-rate" (${maxFeeRate} sat/vB) is below "fee-rate" (${feeRate} sat/vB)`);
-  if (str(config, 'rpc-url') !== undefined && str(config, 'rpc-cookie') !== undefined && /^[a-z]+:\/\/[^/@]+@/i.test(String(config['rpc-url']))) {
-    problems.push('"rpc-url" carries credentials and "rpc-cookie" is set too; use one of them');
-  }
-  return problems;
 }

@@ -1,10 +1,9 @@
-/** @module Starting Bitcoin anchoring beside a running calendar from its configuration: settings, node client, chain check, the wallet stamper and its poll loop, and the 404 reasons handed to the calendar. */
+/** @module Starting Bitcoin anchoring beside a running calendar from its settings: node client, chain check, the wallet stamper and its poll loop, and the 404 reasons handed to the calendar. */
 import { BitcoinRpc, ChainMismatchError, checkGenesis } from '../bitcoin/index.js';
-import type { Config } from '../cli/config.js';
 import type { Log } from '../log/log.js';
 import type { PendingStatus } from '../calendar/calendar.js';
 import type { AnchorLedger } from './anchor-ledger.js';
-import { anchorSettings } from './settings.js';
+import type { AnchorSettings } from './settings.js';
 import type { AnchoringStatus } from './stamper-status.js';
 import { WalletStamper } from './wallet-stamper.js';
 
@@ -19,7 +18,8 @@ export interface Anchoring {
 }
 
 export interface StartAnchoringOptions {
-  config: Config;
+  /** Anchoring's settings; undefined when no chain is configured (anchoring off). */
+  settings: AnchorSettings | undefined;
   calendar: AnchorLedger & { setPendingStatus(fn: PendingStatus): void };
   dataDir: { stateDir: string };
   log: Log;
@@ -30,13 +30,13 @@ const RPC_RETRIES = 2;
 
 /**
  * Starts anchoring, or returns undefined when no chain is configured (the calendar then only
- * aggregates). Refuses to start (throws) on inconsistent options (AnchorConfigError), an unusable
- * state file (StamperStateError), or a node on another chain (ChainMismatchError). A node that
+ * aggregates). Refuses to start (throws) on an unusable state file (StamperStateError) or a node on
+ * another chain (ChainMismatchError). A node that
  * cannot be reached is not a reason to refuse: the chain is then checked at the first contact.
  */
 export async function startAnchoring(opts: StartAnchoringOptions): Promise<Anchoring | undefined> {
   const { log } = opts;
-  const settings = anchorSettings(opts.config);
+  const settings = opts.settings;
   if (settings === undefined) {
     log('info', 'anchoring off: no chain configured, the calendar only aggregates');
     return undefined;

@@ -24,7 +24,7 @@ function checkCalendarUrls(v: ConfigValue): string | undefined {
 }
 
 /** The options only the aggregator command takes, or takes with its own default (the shared ones are in options.ts). */
-export const AGGREGATOR_OPTIONS: readonly OptionSpec[] = [
+export const AGGREGATOR_OPTIONS = [
   {
     key: 'upstream',
     type: 'list',
@@ -46,4 +46,4 @@ export const AGGREGATOR_OPTIONS: readonly OptionSpec[] = [
   { key: 'port', type: 'int', help: 'port to listen on', default: 14790, min: 0, max: 65535, commands: AGG },
   { key: 'uri', type: 'string', help: 'this aggregator\'s public URL, shown on its welcome page (default http://HOST:PORT)', commands: AGG, check: checkCalendarUrls },
   { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway (more than upstream-timeout-ms + straggler-ms)', default: 15_000, min: 100, max: 600_000, commands: AGG },
-];
+] as const satisfies readonly OptionSpec[];

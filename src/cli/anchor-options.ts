@@ -1,9 +1,9 @@
-/** @module The Bitcoin anchoring options of `calendar` and `check-config`: which chain, which node and wallet, depth, cycle interval and fee limits (DESIGN §4). */
-import { CHAINS } from '../bitcoin/index.js';
-import { ANCHOR_DEFAULTS } from '../anchor/settings.js';
-import type { ConfigValue, OptionSpec } from './config.js';
+/** @module The Bitcoin anchoring options of `calendar` (which chain, which node and wallet, depth, cycle interval and fee limits; DESIGN §4), and the anchoring settings built from them. */
+import { CHAINS, defaultRpcUrl, getChain } from '../bitcoin/index.js';
+import { ANCHOR_DEFAULTS, REJECTION_FACTOR, satPerVbToKvB, type AnchorSettings } from '../anchor/settings.js';
+import type { ConfigOf, ConfigValue, OptionSpec } from './config.js';
 
-const COMMANDS = ['calendar', 'check-config'] as const;
+const COMMANDS = ['calendar'] as const;
 
 function checkHttpUrl(v: ConfigValue): string | undefined {
   let url: URL;
@@ -22,7 +22,7 @@ function checkWalletName(v: ConfigValue): string | undefined {
   return [...String(v)].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) ? 'must not contain control characters' : undefined;
 }
 
-export const ANCHOR_OPTIONS: readonly OptionSpec[] = [
+export const ANCHOR_OPTIONS = [
   {
     key: 'chain',
     type: 'enum',
@@ -122,4 +122,39 @@ export const ANCHOR_OPTIONS: readonly OptionSpec[] = [
     commands: COMMANDS,
   },
   { key: 'explorer-url', type: 'string', help: 'block explorer for transaction links in the status, e.g. https://mempool.space', commands: COMMANDS, check: checkHttpUrl },
-];
+] as const satisfies readonly OptionSpec[];
+
+export type AnchorConfig = ConfigOf<typeof ANCHOR_OPTIONS, 'calendar'>;
+
+/**
+ * The anchoring settings (undefined when no chain is configured: anchoring off), and the problems that involve
+ * several options (each option's own range is checked by its spec).
+ */
+export function anchorSettings(config: AnchorConfig): { settings: AnchorSettings | undefined; problems: string[] } {
+  const problems: string[] = [];
+  if (config.chain === undefined) return { settings: undefined, problems };
+  if (config['max-fee-rate'] < config['fee-rate']) problems.push(`"max-fee-rate" (${config['max-fee-rate']} sat/vB) is below "fee-rate" (${config['fee-rate']} sat/vB)`);
+  if (config['rpc-url'] !== undefined && config['rpc-cookie'] !== undefined && /^[a-z]+:\/\/[^/@]+@/i.test(config['rpc-url'])) {
+    problems.push('"rpc-url" carries credentials and "rpc-cookie" is set too; use one of them');
+  }
+  const chain = getChain(config.chain);
+  const settings: AnchorSettings = {
+    chain,
+    rpcUrl: config['rpc-url'] ?? defaultRpcUrl(chain),
+    ...(config['rpc-cookie'] === undefined ? {} : { rpcCookie: config['rpc-cookie'] }),
+    ...(config['rpc-wallet'] === undefined ? {} : { rpcWallet: config['rpc-wallet'] }),
+    confirmations: config.confirmations,
+    minTxIntervalMs: config['min-tx-interval'] * 1000,
+    feeTargetBlocks: config['fee-target-blocks'],
+    maxCommitmentsPerTx: config['max-commitments-per-tx'],
+    pollIntervalMs: config['poll-interval-ms'],
+    fees: {
+      fallbackRate: satPerVbToKvB(config['fee-rate']),
+      increment: satPerVbToKvB(config['fee-increment']),
+      maxRate: satPerVbToKvB(config['max-fee-rate']),
+      maxFee: config['max-fee'],
+      rejectionFactor: REJECTION_FACTOR,
+    },
+  };
+  return { settings, problems };
+}

@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { RegtestNode } from '../bitcoin/index.js';
 import { DetachedTimestampFile, OP_SHA256, Timestamp, opAppend, sha256, verifyBlockHeaderAttestation } from '../ots/index.js';
-import { startCalendar, type RunningCalendar } from './calendar-command.js';
+import { calendarSettings, startCalendar } from './calendar-command.js';
+import type { RunningServer } from './serve-role.js';
 import { createLogger } from './log.js';
 import { formatInfo } from './info.js';
 import { resolveConfig } from './config.js';
@@ -39,7 +40,7 @@ export async function runDemo(say: Say = (l) => void process.stdout.write(l + '\
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'ots-calendar-demo-'));
   let node: RegtestNode | undefined;
-  let calendar: RunningCalendar | undefined;
+  let calendar: RunningServer | undefined;
   try {
     say('1. Starting a local Bitcoin Core regtest node (litecoind -regtest) and mining 101 blocks...');
     node = await RegtestNode.start();
@@ -62,9 +63,9 @@ export async function runDemo(say: Say = (l) => void process.stdout.write(l + '\
         ['--min-tx-interval', '0'],
         ['--poll-interval-ms', '250'],
       ].flat(),
-      {},
+      { env: {} },
     );
-    calendar = await startCalendar(config, createLogger({ level: 'error', format: 'text' }));
+    calendar = await startCalendar(calendarSettings(config).settings, createLogger({ level: 'error', format: 'text' }));
 
     const file = join(work, 'hello.txt');
     const content = `Hello from the ots-calendar demo, ${new Date().toISOString()}\n`;

@@ -1,10 +1,10 @@
-/** @module Starting a role's HTTP server from its configuration: deadlines, access log and metrics per request, the listen backlog, and the URL it listens on. */
+/** @module Starting a role's HTTP server from its settings: deadlines, access log and metrics per request, the listen backlog, and the URL it listens on. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeServer } from '../http/node-server.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
-import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import type { HttpSettings } from './server-settings.js';
 
 export interface Listening {
   server: Server;
@@ -15,11 +15,10 @@ export interface Listening {
 /** Listens on `host:port`; rejects (and holds nothing) when the address cannot be bound. */
 export async function listenHttp(
   app: (req: HttpRequest) => Promise<HttpResponse>,
-  opts: { config: Config; log: Logger; host: string; port: number; onRequest: (req: HttpRequest, res: HttpResponse, ms: number) => void },
+  opts: { settings: HttpSettings; log: Logger; onRequest: (req: HttpRequest, res: HttpResponse, ms: number) => void },
 ): Promise<Listening> {
-  const { config } = opts;
-  const num = (key: string, fallback: number): number => (config[key] === undefined ? fallback : Number(config[key]));
-  const access = config['access-log'] === true ? opts.log.child({ access: true }) : undefined;
+  const s = opts.settings;
+  const access = s.accessLog ? opts.log.child({ access: true }) : undefined;
   const server = createNodeServer(app, {
     onAccess: access
       ? (req, res, ms) => {
@@ -27,14 +26,14 @@ export async function listenHttp(
           access.info(`${req.method} ${req.path}`, { status: res.status, ms: Math.round(ms * 10) / 10 });
         }
       : opts.onRequest,
-    bodyTimeoutMs: num('body-timeout-ms', 5_000),
-    headersTimeoutMs: num('headers-timeout-ms', 10_000),
-    requestTimeoutMs: num('headers-timeout-ms', 10_000) + num('body-timeout-ms', 5_000),
-    keepAliveTimeoutMs: num('keep-alive-timeout-ms', 5_000),
+    bodyTimeoutMs: s.bodyTimeoutMs,
+    headersTimeoutMs: s.headersTimeoutMs,
+    requestTimeoutMs: s.headersTimeoutMs + s.bodyTimeoutMs,
+    keepAliveTimeoutMs: s.keepAliveTimeoutMs,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: opts.port, host: opts.host, backlog: num('listen-backlog', 4096) }, () => {
+    server.listen({ port: s.port, host: s.host, backlog: s.listenBacklog }, () => {
       server.off('error', reject);
       resolve();
     });

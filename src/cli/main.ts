@@ -1,47 +1,124 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-/** @module The `ots-calendar` command line: dispatches to each command, maps failures to exit codes and clear messages. */
-import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
-import { OPTIONS } from './options.js';
-import { createLogger, type Level, type Logger } from './log.js';
+/** @module The `ots-calendar` command line: dispatches to each command, maps failures to exit codes (2 for the command line and configuration, 1 for everything else) and clear messages. */
+import { ConfigError, helpText, readConfig, resolveConfig, type Config, type OptionSpec } from './config.js';
+import { OPTIONS, type ConfigFor } from './options.js';
+import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
-import { startCalendar } from './calendar-command.js';
+import { CALENDAR_SUMMARY, calendarSettings, startCalendar } from './calendar-command.js';
+import { MIRROR_SUMMARY, mirrorSettings, startMirror } from './mirror-command.js';
+import { AGGREGATOR_SUMMARY, aggregatorSettings, startAggregator } from './aggregator-command.js';
 import { runReindex, runFsck } from './maintenance-commands.js';
 import { runInfo } from './info.js';
 import { installSignalHandlers } from './signals.js';
 import { runDemo } from './demo-command.js';
-import { checkAnchorConfig } from '../anchor/settings.js';
-import { MIRROR_SUMMARY, runMirror } from './mirror-command.js';
-import { AGGREGATOR_SUMMARY, runAggregator } from './aggregator-command.js';
+import type { RoleName, RunningServer } from './serve-role.js';
+import type { ServerSettings } from './server-settings.js';
 
 interface Command {
   summary: string;
   run: (argv: string[]) => Promise<number>;
 }
 
+/** A server role: its settings built once from its typed configuration, then started until a signal stops it. */
+interface ServerRole<C extends RoleName, S extends ServerSettings> {
+  summary: string;
+  settings: (config: ConfigFor<C>) => { settings: S; problems: string[] };
+  start: (settings: S, log: Logger) => Promise<RunningServer>;
+}
+
+const ROLES: { [C in RoleName]: ServerRole<C, ServerSettings> } = {
+  calendar: { summary: CALENDAR_SUMMARY, settings: calendarSettings, start: (s, log) => startCalendar(s as ReturnType<typeof calendarSettings>['settings'], log) },
+  mirror: { summary: MIRROR_SUMMARY, settings: mirrorSettings, start: (s, log) => startMirror(s as ReturnType<typeof mirrorSettings>['settings'], log) },
+  aggregator: { summary: AGGREGATOR_SUMMARY, settings: aggregatorSettings, start: (s, log) => startAggregator(s as ReturnType<typeof aggregatorSettings>['settings'], log) },
+};
+
+function isRole(name: string): name is RoleName {
+  return Object.hasOwn(ROLES, name);
+}
+
+function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+async function runRole(name: RoleName, argv: string[]): Promise<number> {
+  const role = ROLES[name] as ServerRole<typeof name, ServerSettings>;
+  if (wantsHelp(argv)) return help(name, role.summary);
+  const { config } = resolveConfig(OPTIONS, name, argv);
+  const { settings, problems } = role.settings(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const log = createLogger(settings.log);
+  const running = await role.start(settings, log);
+  return installSignalHandlers({ log, stop: running.stop, timeoutMs: settings.shutdownTimeoutMs });
+}
+
+function help(command: string, summary: string, usage?: string): number {
+  process.stdout.write(helpText(OPTIONS, command, summary, usage));
+  return 0;
+}
+
+async function withConfig(command: 'reindex' | 'fsck', argv: string[], run: (config: ConfigFor<typeof command>, log: Logger) => Promise<number>): Promise<number> {
+  if (wantsHelp(argv)) return help(command, COMMANDS[command]?.summary ?? '');
+  const { config } = resolveConfig(OPTIONS, command, argv);
+  return run(config, createLogger({ level: config['log-level'], format: config['log-format'] }));
+}
+
+/**
+ * `check-config [--role R] [options]`: everything a role would read (file, environment, flags), every problem
+ * at once, or each value with where it came from. Secrets are shown as "[set]".
+ */
+async function runCheckConfig(argv: string[]): Promise<number> {
+  const at = argv.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  const roleArg = at < 0 ? 'calendar' : argv[at]?.includes('=') ? argv[at]?.slice('--role='.length) : argv[at + 1];
+  const rest = at < 0 ? argv : argv.filter((_, i) => i !== at && (argv[at]?.includes('=') || i !== at + 1));
+  if (wantsHelp(argv)) {
+    process.stdout.write(
+      `usage: ots-calendar check-config [--role ${Object.keys(ROLES).join('|')}] [options]\n\n${COMMANDS['check-config']?.summary}\nIt takes the options of the role it checks (default calendar): see ots-calendar <role> --help.\n`,
+    );
+    return 0;
+  }
+  if (roleArg === undefined || !isRole(roleArg)) throw new ConfigError([`--role: must be one of ${Object.keys(ROLES).join(', ')}, got ${JSON.stringify(roleArg ?? '')}`]);
+  const role = ROLES[roleArg] as ServerRole<typeof roleArg, ServerSettings>;
+  const read = readConfig(OPTIONS, roleArg, rest);
+  const problems = [...read.problems, ...role.settings(read.config).problems];
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config: Config = read.config;
+  for (const spec of (OPTIONS as readonly OptionSpec[]).filter((s) => s.commands.includes(roleArg))) {
+    const v = config[spec.key];
+    if (v === undefined) continue;
+    const shown = spec.secret ? '[set]' : Array.isArray(v) ? v.join(', ') : String(v);
+    process.stdout.write(`${spec.key} = ${shown}    # ${read.sources[spec.key]}\n`);
+  }
+  process.stdout.write(`configuration OK for ${roleArg}\n`);
+  return 0;
+}
+
 const COMMANDS: Record<string, Command> = {
-  calendar: { summary: 'Run a calendar: aggregate digests, keep the journal and index, serve proofs.', run: runCalendar },
-  mirror: { summary: MIRROR_SUMMARY, run: runMirror },
-  aggregator: { summary: AGGREGATOR_SUMMARY, run: runAggregator },
+  calendar: { summary: CALENDAR_SUMMARY, run: (a) => runRole('calendar', a) },
+  mirror: { summary: MIRROR_SUMMARY, run: (a) => runRole('mirror', a) },
+  aggregator: { summary: AGGREGATOR_SUMMARY, run: (a) => runRole('aggregator', a) },
   reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, runReindex) },
   fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, runFsck) },
-  'check-config': { summary: 'Validate the configuration (file, environment, flags) without starting anything.', run: runCheckConfig },
+  'check-config': { summary: 'Validate the configuration (file, environment, flags) of a role without starting anything; lists every problem at once.', run: runCheckConfig },
   demo: {
     summary: 'Run a local end-to-end demo: regtest node, calendar, stamp, mine, upgrade, verify, print the proof.',
     run: async (a) => {
-      if (a.includes('--help') || a.includes('-h')) {
+      if (wantsHelp(a)) {
         process.stdout.write('usage: ots-calendar demo\n\nStarts a litecoind regtest node and a calendar in temporary directories, stamps a file, mines, upgrades,\nverifies the proof against the node, prints it, and cleans everything up.\n');
         return 0;
       }
+      if (a.length > 0) throw new ConfigError([`unexpected argument ${a.map((x) => JSON.stringify(x)).join(', ')} for "demo" (it takes none)`]);
       return runDemo();
     },
   },
   info: {
     summary: 'Print an .ots proof as `ots info` does.',
     run: async (a) => {
-      if (a.includes('--help') || a.includes('-h')) {
+      if (wantsHelp(a)) {
         process.stdout.write('usage: ots-calendar info FILE.ots\n\nPrints the proof tree in the layout of `ots info`; exits 1 with the error on an invalid file.\n');
         return 0;
       }
+      const options = a.filter((x) => x.startsWith('-') && x !== '-');
+      if (options.length > 0 || a.length !== 1) throw new ConfigError([options.length > 0 ? `unknown option ${options[0]} for "info" (it takes one FILE.ots)` : 'info takes exactly one FILE.ots']);
       return runInfo(a, (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
     },
   },
@@ -54,48 +131,6 @@ function usage(): string {
   return lines.join('\n') + '\n';
 }
 
-function loggerFor(config: Config): Logger {
-  return createLogger({
-    level: (config['log-level'] as Level | undefined) ?? 'info',
-    format: (config['log-format'] as 'auto' | 'json' | 'text' | undefined) ?? 'auto',
-    ...(typeof config['log-file'] === 'string' ? { file: config['log-file'] } : {}),
-  });
-}
-
-async function withConfig(command: string, argv: string[], run: (config: Config, log: Logger, positional: string[]) => Promise<number>): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText(OPTIONS, command, COMMANDS[command]?.summary ?? ''));
-    return 0;
-  }
-  const { config, positional } = resolveConfig(OPTIONS, command, argv);
-  return run(config, loggerFor(config), positional);
-}
-
-async function runCalendar(argv: string[]): Promise<number> {
-  return withConfig('calendar', argv, async (config, log) => {
-    const running = await startCalendar(config, log);
-    return installSignalHandlers({ log, stop: running.stop, timeoutMs: Number(config['shutdown-timeout-ms']) });
-  });
-}
-
-async function runCheckConfig(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    process.stdout.write(helpText(OPTIONS, 'check-config', COMMANDS['check-config']?.summary ?? ''));
-    return 0;
-  }
-  const { config, sources } = resolveConfig(OPTIONS, 'check-config', argv);
-  // options that are each fine but wrong together (e.g. a fee rate above the maximum)
-  const crossProblems = checkAnchorConfig(config);
-  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
-  for (const spec of OPTIONS.filter((s) => s.commands.includes('check-config'))) {
-    const v = config[spec.key];
-    if (v === undefined) continue;
-    process.stdout.write(`${spec.key} = ${spec.secret ? '[set]' : Array.isArray(v) ? v.join(', ') : String(v)}    # ${sources[spec.key]}\n`);
-  }
-  process.stdout.write('configuration OK\n');
-  return 0;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
@@ -106,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`ots-calendar ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`ots-calendar: unknown command "${name}"\n\n${usage()}`);
     return 2;

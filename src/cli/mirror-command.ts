@@ -1,12 +1,9 @@
 /** @module `ots-calendar mirror`: follows a calendar (journal API, or the reference's backup chunks), verifies what it stores, and serves the same proofs. */
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain } from '../bitcoin/index.js';
+import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain, type Chain } from '../bitcoin/index.js';
 import type { Answer } from '../calendar/calendar.js';
-import { createApp } from '../http/app.js';
 import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
-import type { StatusInfo } from '../http/status-info.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';
@@ -16,22 +13,54 @@ import { RemoteCalendars } from '../aggregator/remote-calendars.js';
 import type { Aggregator } from '../aggregator/aggregator.js';
 import { aggregatorMetrics } from '../aggregator/metrics.js';
 import { Registry } from '../metrics/registry.js';
-import { requestMetrics } from '../http/request-metrics.js';
-import { aggregatorFromConfig, suffixBudget } from './aggregator-from-config.js';
-import { ConfigError, helpText, resolveConfig, type Config } from './config.js';
-import { createLogger, type Level, type Logger } from './log.js';
-import { OPTIONS } from './options.js';
-import { installSignalHandlers } from './signals.js';
+import { makeAggregator, suffixBudget } from './aggregator-setup.js';
+import type { Logger } from './log.js';
+import type { ConfigFor } from './options.js';
 import { progressReporter } from './progress.js';
-import { createNotifier } from './systemd-notify.js';
-import { listenHttp } from './http-listener.js';
+import { serveRole, type RunningServer } from './serve-role.js';
+import { serverSettings, tickSettings, type ServerSettings, type TickSettings } from './server-settings.js';
 import { VERSION } from './version.js';
 
 export const MIRROR_SUMMARY = 'Mirror a calendar: follow its journal (or a reference calendar\'s backup chunks), verify it, serve its proofs.';
 
-export interface RunningMirror {
-  url: string;
-  stop(): Promise<void>;
+export interface MirrorSettings extends ServerSettings {
+  upstream: string;
+  dataDir: string;
+  protocol: 'journal' | 'backup';
+  /** With --aggregate: the tick settings of the aggregator that submits to the upstream. */
+  aggregate: TickSettings | undefined;
+  upstreamTimeoutMs: number;
+  /** The public URL shown on the welcome page; undefined: the URL it listens on. */
+  publicUri: string | undefined;
+  pendingMaxAgeSeconds: number;
+  /** A node to check attestations with; undefined: structure only. */
+  node: { url: string; cookie: string | undefined; chain: Chain } | undefined;
+  pollWaitMs: number;
+  backupPollMs: number;
+}
+
+/** The mirror's settings, and every problem that involves several options. */
+export function mirrorSettings(c: ConfigFor<'mirror'>): { settings: MirrorSettings; problems: string[] } {
+  const problems: string[] = [];
+  if (c.upstream === undefined) problems.push('"upstream" is required: the URL of the calendar to follow (--upstream URL)');
+  const chain = getChain(c.chain);
+  const checked = c['rpc-url'] !== undefined || c['rpc-cookie'] !== undefined;
+  return {
+    settings: {
+      ...serverSettings(c),
+      upstream: (c.upstream ?? '').replace(/\/+$/, ''),
+      dataDir: c['data-dir'],
+      protocol: c['backup-protocol'] ? 'backup' : 'journal',
+      aggregate: c.aggregate ? tickSettings(c) : undefined,
+      upstreamTimeoutMs: c['upstream-timeout-ms'],
+      publicUri: c.uri,
+      pendingMaxAgeSeconds: c['pending-max-age'],
+      node: checked ? { url: c['rpc-url'] ?? `http://127.0.0.1:${chain.rpcPort}`, cookie: c['rpc-cookie'], chain } : undefined,
+      pollWaitMs: c['poll-wait-ms'],
+      backupPollMs: c['backup-poll-seconds'] * 1000,
+    },
+    problems,
+  };
 }
 
 /** What the command needs from either way of following. */
@@ -59,15 +88,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A node to check attestations with, when --rpc-url or --rpc-cookie is given; its chain is checked when reachable. */
-async function attestationChecker(config: Config, log: Logger): Promise<AttestationChecker | undefined> {
-  const url = config['rpc-url'] === undefined ? undefined : String(config['rpc-url']);
-  const cookie = config['rpc-cookie'] === undefined ? undefined : String(config['rpc-cookie']);
-  if (url === undefined && cookie === undefined) {
+async function attestationChecker(node: MirrorSettings['node'], log: Logger): Promise<AttestationChecker | undefined> {
+  if (node === undefined) {
     log.warn('no --rpc-url: attestations are not checked against a node, only the proofs\' structure');
     return undefined;
   }
-  const chain = getChain(String(config['chain']));
-  const rpc = new BitcoinRpc({ url: url ?? `http://127.0.0.1:${chain.rpcPort}`, retries: 2, ...(cookie ? { cookieFile: cookie } : {}) });
+  const { chain, cookie } = node;
+  const rpc = new BitcoinRpc({ url: node.url, retries: 2, ...(cookie ? { cookieFile: cookie } : {}) });
   try {
     await checkGenesis(rpc, chain);
   } catch (err) {
@@ -92,8 +119,9 @@ async function waitForUpstream(upstream: string, log: Logger): Promise<number> {
   }
 }
 
-async function journalRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
-  const attestations = await attestationChecker(config, log);
+async function journalRole(s: MirrorSettings, log: Logger): Promise<MirrorRole> {
+  const { upstream, dataDir } = s;
+  const attestations = await attestationChecker(s.node, log);
   const logFn = log.log;
   const progress = progressReporter(log, 'catching up with the upstream');
   let catchingUp = true;
@@ -103,7 +131,7 @@ async function journalRole(config: Config, log: Logger, upstream: string, dataDi
       upstream,
       userAgent: `ots-calendar-mirror/${VERSION}`,
       log: logFn,
-      waitMs: Number(config['poll-wait-ms']),
+      waitMs: s.pollWaitMs,
       onIndexProgress: progressReporter(log, 'indexing the mirrored journal'),
       onProgress: (p) => {
         if (!catchingUp) return;
@@ -149,13 +177,14 @@ async function journalRole(config: Config, log: Logger, upstream: string, dataDi
   };
 }
 
-async function backupRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
-  const attestations = await attestationChecker(config, log);
+async function backupRole(s: MirrorSettings, log: Logger): Promise<MirrorRole> {
+  const { upstream, dataDir } = s;
+  const attestations = await attestationChecker(s.node, log);
   const mirror = await BackupMirror.open({
     dir: dataDir,
     upstream,
     userAgent: `ots-calendar-mirror/${VERSION}`,
-    pollMs: Number(config['backup-poll-seconds']) * 1000,
+    pollMs: s.backupPollMs,
     log: log.log,
     ...(attestations ? { attestations } : {}),
   });
@@ -179,17 +208,11 @@ async function backupRole(config: Config, log: Logger, upstream: string, dataDir
   };
 }
 
-export async function startMirror(config: Config, log: Logger): Promise<RunningMirror> {
-  if (config['upstream'] === undefined) throw new ConfigError(['"upstream" is required: the URL of the calendar to follow (--upstream URL)']);
-  const upstream = String(config['upstream']).replace(/\/+$/, '');
-  const host = String(config['host']);
-  const port = Number(config['port']);
-  const dataDir = String(config['data-dir']);
-  mkdirSync(dataDir, { recursive: true });
-  const backup = config['backup-protocol'] === true;
-  log.info('starting mirror', { upstream, protocol: backup ? 'backup' : 'journal', dataDir });
-  const role = backup ? await backupRole(config, log, upstream, dataDir) : await journalRole(config, log, upstream, dataDir);
-
+export async function startMirror(s: MirrorSettings, log: Logger): Promise<RunningServer> {
+  const { upstream } = s;
+  mkdirSync(s.dataDir, { recursive: true });
+  log.info('starting mirror', { upstream, protocol: s.protocol, dataDir: s.dataDir });
+  const role = s.protocol === 'backup' ? await backupRole(s, log) : await journalRole(s, log);
   const registry = new Registry();
   mirrorMetrics(registry, {
     lagSeconds: () => role.lagSeconds(),
@@ -202,121 +225,81 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     attestationsChecked: () => role.stats().attestationsChecked,
     retries: () => role.stats().retries,
   });
-  const onRequest = requestMetrics(registry);
   // --aggregate: digests submitted here go, one merkle root per tick, to the upstream calendar; their proofs
   // are pending there, and this mirror serves the upgrades once the upstream's journal brings them
   let submitter: RemoteCalendars | undefined;
   let aggregator: Aggregator | undefined;
-  if (config['aggregate'] === true) {
+  if (s.aggregate) {
     submitter = new RemoteCalendars({
       urls: [upstream],
-      timeoutMs: Number(config['upstream-timeout-ms']),
-      ...suffixBudget(config),
+      timeoutMs: s.upstreamTimeoutMs,
+      ...suffixBudget(s.aggregate),
       userAgent: `ots-calendar/${VERSION} (mirror)`,
       onFailure: (err) => log.warn('the upstream did not acknowledge a tick', { calendar: err.url, reason: err.reason }),
     });
-    aggregator = aggregatorFromConfig(config, submitter, aggregatorMetrics(registry, () => aggregator?.queued), log);
+    aggregator = makeAggregator(s.aggregate, submitter, aggregatorMetrics(registry, () => aggregator?.queued), log);
   }
-  let stoppingNow = false;
-  const notReady = (): string[] => {
-    const problems: string[] = [];
-    if (stoppingNow) problems.push('shutting down');
-    problems.push(...role.localProblems());
-    const failure = role.failure();
-    if (failure) problems.push(`following stopped: ${failure.code}`);
-    else if (role.state() === 'catching-up' || role.state() === 'idle') problems.push('catching up with the upstream');
-    return problems;
-  };
-  const startedAt = new Date();
-  const publicUri = config['uri'] === undefined ? undefined : String(config['uri']);
-  let url = '';
-  const status = (): StatusInfo & { mirror: Record<string, string | number | boolean | null> } => {
-    const failure = role.failure();
-    const lag = role.lagSeconds();
-    return {
-      software: 'ots-calendar',
-      version: VERSION,
-      role: 'mirror',
-      uri: publicUri ?? url,
-      ...(config['operator'] ? { operator: String(config['operator']) } : {}),
-      startedAt: startedAt.toISOString(),
-      uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      commitments: role.commitments(),
-      ...(role.pendingCommitments() === undefined ? {} : { pendingCommitments: role.pendingCommitments() as number }),
-      digests: aggregator?.stats.digests ?? 0,
-      ticks: aggregator?.stats.ticks ?? 0,
-      tickMs: aggregator?.tickMs ?? 0,
-      lastTickAt: aggregator?.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
-      queued: aggregator?.queued ?? 0,
-      upstreams: [upstream],
-      ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
-      mirror: {
-        protocol: role.protocol,
-        state: role.state(),
-        following: failure === undefined,
-        records: role.records(),
-        upstreamRecords: role.upstreamRecords() ?? null,
-        attestationsChecked: role.stats().attestationsChecked,
-        failureCode: failure?.code ?? null,
-        failure: failure?.message ?? null,
+  return serveRole({
+    role: 'mirror',
+    settings: s,
+    log,
+    registry,
+    service: {
+      app: {
+        ...(aggregator ? { aggregator } : {}),
+        answer: (c) => role.answer(c),
+        pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,
+        extraRoutes: role.routes,
       },
-    };
-  };
-  const app = createApp({
-    ...(aggregator ? { aggregator } : {}),
-    answer: (c) => role.answer(c),
-    status,
-    onError: (err) => log.error('request failed', { err }),
-    metrics: () => registry.render(),
-    notReady,
-    pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
-    extraRoutes: role.routes,
-  });
-  let server: Server;
-  try {
-    ({ server, url } = await listenHttp(app, { config, log, host, port, onRequest }));
-  } catch (err) {
-    await role.close();
-    throw err;
-  }
-  role.start();
-  aggregator?.start();
-  log.info('mirror listening', { url, upstream, protocol: role.protocol, aggregating: aggregator !== undefined });
-  const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
-  notifier.ready(`serving ${url}; mirroring ${upstream}`);
-  notifier.startWatchdog(() => !stoppingNow);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      log.info('stopping the mirror');
-      stoppingNow = true;
-      notifier.stopping();
-      notifier.close();
-      server.close();
+      status: () => {
+        const failure = role.failure();
+        const lag = role.lagSeconds();
+        const pending = role.pendingCommitments();
+        return {
+          commitments: role.commitments(),
+          ...(pending === undefined ? {} : { pendingCommitments: pending }),
+          digests: aggregator?.stats.digests ?? 0,
+          ticks: aggregator?.stats.ticks ?? 0,
+          tickMs: aggregator?.tickMs ?? 0,
+          lastTickAt: aggregator?.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
+          queued: aggregator?.queued ?? 0,
+          upstreams: [upstream],
+          ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
+          mirror: {
+            protocol: role.protocol,
+            state: role.state(),
+            following: failure === undefined,
+            records: role.records(),
+            upstreamRecords: role.upstreamRecords() ?? null,
+            attestationsChecked: role.stats().attestationsChecked,
+            failureCode: failure?.code ?? null,
+            failure: failure?.message ?? null,
+          },
+        };
+      },
+      problems: () => {
+        const out = [...role.localProblems()];
+        const failure = role.failure();
+        if (failure) out.push(`following stopped: ${failure.code}`);
+        else if (role.state() === 'catching-up' || role.state() === 'idle') out.push('catching up with the upstream');
+        return out;
+      },
+      ...(s.publicUri === undefined ? {} : { uri: () => s.publicUri as string }),
+      start: () => {
+        role.start();
+        aggregator?.start();
+      },
       // digests already taken are still submitted and answered before the connections close
-      await aggregator?.stop({ giveUpAfterMs: Number(config['shutdown-timeout-ms']) / 2 });
-      submitter?.close();
-      server.closeIdleConnections();
-      await role.close();
-      server.closeAllConnections();
-      log.info('stopped cleanly', { records: role.records() });
-    })());
-  return { url, stop };
-}
-
-/** `ots-calendar mirror [options]`: help, configuration, logging, then runs until SIGTERM/SIGINT. Returns the exit code. */
-export async function runMirror(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText(OPTIONS, 'mirror', MIRROR_SUMMARY));
-    return 0;
-  }
-  const { config } = resolveConfig(OPTIONS, 'mirror', argv);
-  const log = createLogger({
-    level: (config['log-level'] as Level | undefined) ?? 'info',
-    format: (config['log-format'] as 'auto' | 'json' | 'text' | undefined) ?? 'auto',
-    ...(typeof config['log-file'] === 'string' ? { file: config['log-file'] } : {}),
+      drain: async (budgetMs) => {
+        await aggregator?.stop({ giveUpAfterMs: budgetMs });
+        submitter?.close();
+      },
+      close: async () => {
+        const records = role.records();
+        await role.close();
+        log.info('mirror closed', { records });
+      },
+      describe: (url) => ({ status: `serving ${url}; mirroring ${upstream}`, fields: { upstream, protocol: role.protocol, aggregating: aggregator !== undefined } }),
+    },
   });
-  const running = await startMirror(config, log);
-  return installSignalHandlers({ log, stop: running.stop, timeoutMs: Number(config['shutdown-timeout-ms']) });
 }

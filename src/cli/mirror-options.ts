@@ -18,7 +18,7 @@ function checkHttpUrl(v: ConfigValue): string | undefined {
 }
 
 /** The options only the mirror command takes (the ones it shares with the other servers are in options.ts). */
-export const MIRROR_OPTIONS: readonly OptionSpec[] = [
+export const MIRROR_OPTIONS = [
   { key: 'upstream', type: 'string', help: 'URL of the calendar to follow (required)', commands: MIRROR, check: checkHttpUrl },
   {
     key: 'backup-protocol',
@@ -51,4 +51,4 @@ export const MIRROR_OPTIONS: readonly OptionSpec[] = [
   { key: 'chain', type: 'enum', values: Object.keys(CHAINS), help: 'the chain the calendar anchors on: which attestations the node checks', default: 'bitcoin', commands: MIRROR },
   { key: 'poll-wait-ms', type: 'int', help: 'how long one request waits at the upstream\'s head for new records', default: 15_000, min: 0, max: 30_000, commands: MIRROR },
   { key: 'backup-poll-seconds', type: 'int', help: 'with --backup-protocol: seconds between asks for the next chunk once caught up', default: 60, min: 1, max: 86_400, commands: MIRROR },
-];
+] as const satisfies readonly OptionSpec[];

@@ -1,5 +1,5 @@
 /** @module The option schema of every command: flags, config-file keys and environment variables come from this one table. */
-import type { OptionSpec } from './config.js';
+import type { ConfigOf, OptionSpec } from './config.js';
 import { defaultDataDir } from './config.js';
 import { checkCalendarUri } from '../calendar/data-dir.js';
 import { MIRROR_OPTIONS } from './mirror-options.js';
@@ -11,33 +11,36 @@ const DATA = ['calendar', 'reindex', 'fsck'] as const;
 /** Every command that runs a server; those taking digests share the aggregator's settings. */
 const SERVERS = ['calendar', 'aggregator', 'mirror'] as const;
 
-export const OPTIONS: readonly OptionSpec[] = [
-  { key: 'config', type: 'string', help: 'read options from this file (key = value lines)', commands: [...DATA, 'aggregator', 'mirror', 'check-config'] },
-  { key: 'data-dir', type: 'string', help: 'where the journal, index and keys live', default: defaultDataDir(), commands: [...DATA, 'check-config'] },
-  { key: 'host', type: 'string', help: 'address to listen on', default: '127.0.0.1', commands: [...SERVERS, 'check-config'] },
-  { key: 'port', type: 'int', help: 'port to listen on', default: 14788, min: 0, max: 65535, commands: [...SERVE, 'check-config'] },
+export const OPTIONS = [
+  { key: 'config', type: 'string', help: 'read options from this file (key = value lines)', commands: [...DATA, 'aggregator', 'mirror'] },
+  { key: 'data-dir', type: 'string', help: 'where the journal, index and keys live', default: defaultDataDir(), commands: [...DATA] },
+  { key: 'host', type: 'string', help: 'address to listen on', default: '127.0.0.1', commands: [...SERVERS] },
+  { key: 'port', type: 'int', help: 'port to listen on', default: 14788, min: 0, max: 65535, commands: [...SERVE] },
   {
     key: 'uri',
     type: 'string',
     help: 'this calendar\'s public URI, written into every pending proof (default: stored on first run as http://HOST:PORT)',
-    commands: [...SERVE, 'check-config'],
+    commands: [...SERVE],
     check: (v) => checkCalendarUri(String(v)),
   },
-  { key: 'tick-ms', type: 'int', help: 'aggregation interval in milliseconds', default: 1000, min: 10, max: 60_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'max-queue', type: 'int', help: 'digests waiting for a tick at most; beyond, clients get 503 + Retry-After', default: 100_000, min: 1, max: 10_000_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'max-batch', type: 'int', help: 'digests per tick at most (0: no cap); a full batch is committed at once instead of at the next tick', default: 1000, min: 0, max: 10_000_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'pending-max-age', type: 'int', help: 'seconds a cache may keep a pending answer (it changes once anchored)', default: 30, min: 0, max: 86_400, commands: [...SERVE, 'mirror', 'check-config'] },
-  { key: 'operator', type: 'string', help: 'who runs this server (shown on the welcome page)', commands: [...SERVERS, 'check-config'] },
-  { key: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], help: 'least severe level logged', default: 'info', commands: [...DATA, 'aggregator', 'mirror', 'check-config'] },
-  { key: 'log-format', type: 'enum', values: ['auto', 'json', 'text'], help: 'json lines, readable text, or auto (text on a terminal)', default: 'auto', commands: [...DATA, 'aggregator', 'mirror', 'check-config'] },
-  { key: 'log-file', type: 'string', help: 'also append JSON log lines to this file (reopened on SIGHUP)', commands: [...SERVERS, 'check-config'] },
-  { key: 'access-log', type: 'bool', help: 'log every HTTP request', default: false, commands: [...SERVERS, 'check-config'] },
-  { key: 'body-timeout-ms', type: 'int', help: 'a client must send its request body within this time, else 408', default: 5_000, min: 100, max: 600_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'headers-timeout-ms', type: 'int', help: 'a client must send its request headers within this time, else 408', default: 10_000, min: 100, max: 600_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: [...SERVERS, 'check-config'] },
-  { key: 'listen-backlog', type: 'int', help: 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)', default: 4096, min: 16, max: 65_535, commands: [...SERVERS, 'check-config'] },
-  { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'mirror', 'check-config'] },
+  { key: 'tick-ms', type: 'int', help: 'aggregation interval in milliseconds', default: 1000, min: 10, max: 60_000, commands: [...SERVERS] },
+  { key: 'max-queue', type: 'int', help: 'digests waiting for a tick at most; beyond, clients get 503 + Retry-After', default: 100_000, min: 1, max: 10_000_000, commands: [...SERVERS] },
+  { key: 'max-batch', type: 'int', help: 'digests per tick at most (0: no cap); a full batch is committed at once instead of at the next tick', default: 1000, min: 0, max: 10_000_000, commands: [...SERVERS] },
+  { key: 'pending-max-age', type: 'int', help: 'seconds a cache may keep a pending answer (it changes once anchored)', default: 30, min: 0, max: 86_400, commands: [...SERVE, 'mirror'] },
+  { key: 'operator', type: 'string', help: 'who runs this server (shown on the welcome page)', commands: [...SERVERS] },
+  { key: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], help: 'least severe level logged', default: 'info', commands: [...DATA, 'aggregator', 'mirror'] },
+  { key: 'log-format', type: 'enum', values: ['auto', 'json', 'text'], help: 'json lines, readable text, or auto (text on a terminal)', default: 'auto', commands: [...DATA, 'aggregator', 'mirror'] },
+  { key: 'log-file', type: 'string', help: 'also append JSON log lines to this file (reopened on SIGHUP)', commands: [...SERVERS] },
+  { key: 'access-log', type: 'bool', help: 'log every HTTP request', default: false, commands: [...SERVERS] },
+  { key: 'body-timeout-ms', type: 'int', help: 'a client must send its request body within this time, else 408', default: 5_000, min: 100, max: 600_000, commands: [...SERVERS] },
+  { key: 'headers-timeout-ms', type: 'int', help: 'a client must send its request headers within this time, else 408', default: 10_000, min: 100, max: 600_000, commands: [...SERVERS] },
+  { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: [...SERVERS] },
+  { key: 'listen-backlog', type: 'int', help: 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)', default: 4096, min: 16, max: 65_535, commands: [...SERVERS] },
+  { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'mirror'] },
   ...ANCHOR_OPTIONS,
   ...MIRROR_OPTIONS,
   ...AGGREGATOR_OPTIONS,
-];
+] as const satisfies readonly OptionSpec[];
+
+/** The typed configuration of one command, as the schema above declares it. */
+export type ConfigFor<C extends string> = ConfigOf<typeof OPTIONS, C>;

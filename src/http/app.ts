@@ -10,8 +10,10 @@ export interface AppDeps extends CalendarRoutesDeps {
   onError: (err: unknown) => void;
   /** Prometheus text for GET /metrics. */
   metrics: () => string;
-  /** Why the service is not ready (empty when ready): GET /readyz. */
+  /** Why the service is not ready to take and answer requests (empty when ready): GET /readyz. */
   notReady: () => string[];
+  /** Checks monitoring probes beside readiness (a load balancer does not): GET /readyz/<name>, 503 with the reasons. */
+  probes?: Readonly<Record<string, () => string[]>>;
   /**
    * More routes (e.g. the journal API for mirrors): each returns a response for the paths it owns and
    * undefined otherwise. Tried before the 404 for unknown paths.
@@ -40,6 +42,13 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
       if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
       const problems = deps.notReady();
       return problems.length === 0 ? textResponse(200, 'ready', CACHE.never) : textResponse(503, `not ready: ${problems.join('; ')}`, CACHE.never);
+    }
+    if (path.startsWith('/readyz/')) {
+      const probe = Object.hasOwn(deps.probes ?? {}, path.slice(8)) ? deps.probes?.[path.slice(8)] : undefined;
+      if (probe === undefined) return textResponse(404, 'Not found', CACHE.unknownPath);
+      if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
+      const problems = probe();
+      return problems.length === 0 ? textResponse(200, 'ok', CACHE.never) : textResponse(503, `not ok: ${problems.join('; ')}`, CACHE.never);
     }
     if (path === '/metrics') {
       if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');

@@ -101,6 +101,11 @@ export class Histogram implements Metric {
 
 export class Registry {
   readonly #metrics: Metric[] = [];
+  readonly #collectors: Array<() => void> = [];
+  /** Runs `collect` before every render: for values read from their owner at scrape time. */
+  beforeRender(collect: () => void): void {
+    this.#collectors.push(collect);
+  }
   register<M extends Metric>(m: M): M {
     this.#metrics.push(m);
     return m;
@@ -115,6 +120,7 @@ export class Registry {
     return this.register(new Histogram(name, help, buckets));
   }
   render(): string {
+    for (const c of this.#collectors) c();
     const lines: string[] = [];
     for (const m of this.#metrics) {
       const body = m.render();

@@ -1,18 +1,22 @@
-// startAnchoring from resolved configuration, against a real litecoind -regtest: off without a chain, refuses a node on another chain or inconsistent options, starts beside an unreachable node, and anchors on its own poll loop without ever logging the RPC password.
+// startAnchoring from settings built from resolved configuration, against a real litecoind -regtest: off without a chain, refuses a node on another chain or inconsistent options, starts beside an unreachable node, and anchors on its own poll loop without ever logging the RPC password.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ANCHOR_OPTIONS } from '../../src/cli/anchor-options.js';
-import { ConfigError, resolveConfig } from '../../src/cli/config.js';
-import { AnchorConfigError, StamperStateError, StateStore, emptyState, startAnchoring } from '../../src/anchor/index.js';
+import { ANCHOR_OPTIONS, anchorSettings } from '../../src/cli/anchor-options.js';
+import { ConfigError, resolveConfig, type OptionSpec } from '../../src/cli/config.js';
+import { StamperStateError, StateStore, emptyState, startAnchoring } from '../../src/anchor/index.js';
 import { ChainMismatchError } from '../../src/bitcoin/index.js';
+import type { AnchorSettings } from '../../src/anchor/index.js';
 import { bytesToHex } from '../../src/ots/index.js';
 import { useRegtestNode } from '../fixtures/litecoind.js';
 import { captureLog, commit, fundedWallet, linesWith, openCalendar } from './harness.js';
 
 const h = useRegtestNode({ extraArgs: ['-keypool=20'] });
 
-function configOf(args: string[]): ReturnType<typeof resolveConfig>['config'] {
-  return resolveConfig(ANCHOR_OPTIONS, 'calendar', args, {}).config;
+/** The anchoring settings the calendar command builds from these flags; throws ConfigError as it would. */
+function settingsOf(args: string[]): AnchorSettings | undefined {
+  const { settings, problems } = anchorSettings(resolveConfig(ANCHOR_OPTIONS, 'calendar', args, { env: {} }).config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
 }
 
 async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -33,18 +37,18 @@ async function closedPort(): Promise<number> {
 
 describe('anchoring options', () => {
   it('has the documented defaults, marks the URL secret, and checks each value', () => {
-    const c = configOf(['--chain', 'regtest']);
+    const c = resolveConfig(ANCHOR_OPTIONS, 'calendar', ['--chain', 'regtest'], { env: {} }).config;
     expect(c).toMatchObject({ chain: 'regtest', confirmations: 6, 'min-tx-interval': 3600, 'fee-rate': 1, 'fee-increment': 1, 'max-fee-rate': 500, 'max-fee': 100_000, 'max-commitments-per-tx': 100_000, 'poll-interval-ms': 1000 });
-    expect(ANCHOR_OPTIONS.find((o) => o.key === 'rpc-url')?.secret).toBe(true);
+    expect((ANCHOR_OPTIONS as readonly OptionSpec[]).find((o) => o.key === 'rpc-url')?.secret).toBe(true);
     for (const o of ANCHOR_OPTIONS) {
       expect(o.help.length).toBeGreaterThan(10);
-      expect(o.commands).toEqual(['calendar', 'check-config']);
+      expect(o.commands).toEqual(['calendar']);
     }
     for (const bad of [['--chain', 'dogecoin'], ['--confirmations', '0'], ['--rpc-url', 'ftp://x'], ['--explorer-url', 'nope'], ['--max-fee', '0'], ['--rpc-wallet', 'a\u0001b'], ['--poll-interval-ms', '10']]) {
-      expect(() => configOf(bad)).toThrow(ConfigError);
+      expect(() => settingsOf(bad)).toThrow(ConfigError);
     }
     try {
-      configOf(['--rpc-url', 'ftp://user:hunter2@host']);
+      settingsOf(['--rpc-url', 'ftp://user:hunter2@host']);
     } catch (err) {
       expect((err as Error).message).not.toContain('hunter2');
     }
@@ -55,7 +59,7 @@ describe('startAnchoring', () => {
   it('is off without a chain', async () => {
     const cal = await openCalendar();
     const { log, lines } = captureLog();
-    expect(await startAnchoring({ config: configOf([]), calendar: cal.calendar, dataDir: cal.dataDir, log })).toBeUndefined();
+    expect(await startAnchoring({ settings: settingsOf([]), calendar: cal.calendar, dataDir: cal.dataDir, log })).toBeUndefined();
     expect(linesWith(lines, 'anchoring off')).toHaveLength(1);
     await cal.close();
   });
@@ -64,20 +68,20 @@ describe('startAnchoring', () => {
     const cal = await openCalendar();
     const { log } = captureLog();
     const url = h.node.rpcUrlWithCredentials;
-    await expect(startAnchoring({ config: configOf(['--chain', 'regtest', '--fee-rate', '10', '--max-fee-rate', '5']), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(AnchorConfigError);
+    expect(() => settingsOf(['--chain', 'regtest', '--fee-rate', '10', '--max-fee-rate', '5'])).toThrow(ConfigError);
     for (const chain of ['bitcoin', 'testnet', 'litecoin']) {
-      await expect(startAnchoring({ config: configOf(['--chain', chain, '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(ChainMismatchError);
+      await expect(startAnchoring({ settings: settingsOf(['--chain', chain, '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(ChainMismatchError);
     }
     new StateStore(cal.dataDir.stateDir).save(emptyState('litecoin-regtest'));
-    await expect(startAnchoring({ config: configOf(['--chain', 'regtest', '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(StamperStateError);
+    await expect(startAnchoring({ settings: settingsOf(['--chain', 'regtest', '--rpc-url', url]), calendar: cal.calendar, dataDir: cal.dataDir, log })).rejects.toThrow(StamperStateError);
     await cal.close();
   });
 
   it('starts beside a node that is not there, and says so', async () => {
     const cal = await openCalendar();
     const { log, lines } = captureLog();
-    const config = configOf(['--chain', 'regtest', '--rpc-url', `http://u:p@127.0.0.1:${await closedPort()}`, '--poll-interval-ms', '50']);
-    const anchoring = await startAnchoring({ config, calendar: cal.calendar, dataDir: cal.dataDir, log });
+    const config = settingsOf(['--chain', 'regtest', '--rpc-url', `http://u:p@127.0.0.1:${await closedPort()}`, '--poll-interval-ms', '50']);
+    const anchoring = await startAnchoring({ settings: config, calendar: cal.calendar, dataDir: cal.dataDir, log });
     if (anchoring === undefined) throw new Error('anchoring did not start');
     await until(() => anchoring.status()['problems'] === 'node-unavailable');
     expect(anchoring.status()).toMatchObject({ nodeReachable: false, chain: 'regtest' });
@@ -90,7 +94,7 @@ describe('startAnchoring', () => {
     const cal = await openCalendar();
     const wallet = await fundedWallet(h.node, [10_000_000]);
     const { log, lines } = captureLog();
-    const config = configOf([
+    const config = settingsOf([
       '--chain', 'regtest',
       '--rpc-url', h.node.rpcUrlWithCredentials,
       '--rpc-wallet', wallet.wallet as string,
@@ -100,7 +104,7 @@ describe('startAnchoring', () => {
     ]);
     // Committed first: the poll loop would otherwise start a cycle between two commits.
     const cs = await commit(cal, 3);
-    const anchoring = await startAnchoring({ config, calendar: cal.calendar, dataDir: cal.dataDir, log });
+    const anchoring = await startAnchoring({ settings: config, calendar: cal.calendar, dataDir: cal.dataDir, log });
     if (anchoring === undefined) throw new Error('anchoring did not start');
     await until(() => anchoring.tip() !== undefined);
     const status = anchoring.status();

@@ -201,8 +201,45 @@ describe('check-config', () => {
     expect(existsSync(join(dir, 'journal'))).toBe(false);
   });
 
+  it('checks every role\'s options, reporting every problem of a file at once', async () => {
+    const dir = tempDir('otsc-check-');
+    const f = join(dir, 'agg.conf');
+    writeFileSync(f, 'required = 3\nupstream = https://a.example.org\nstraggler-ms = 20000\nupstream-timeout-ms = nope\n');
+    const r = await run(process.execPath, [MAIN, 'check-config', '--role', 'aggregator', '--config', f]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('agg.conf:4: "upstream-timeout-ms" must be a whole number, got "nope"');
+    expect(r.stderr).toContain('"required" is 3 but only 1 upstream calendar(s) are given');
+    expect(r.stderr).toContain('"shutdown-timeout-ms" (15000) must be more than upstream-timeout-ms + straggler-ms (25000)');
+    const mirror = await run(process.execPath, [MAIN, 'check-config', '--role', 'mirror', '--upstream', 'https://a.example.org', '--port', '15000']);
+    expect(mirror.stdout).toContain('port = 15000    # --port');
+    expect(mirror.stdout).toContain('configuration OK for mirror');
+  });
+
+  it('stops at an unknown short flag, a stray argument or an unknown variable, before touching anything', async () => {
+    const dir = tempDir('otsc-strict-');
+    const dataDir = join(dir, 'data');
+    const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+      [['calendar', '--data-dir', dataDir, '-p', '18999', 'stray-arg'], {}, /-p: unknown option for "calendar"[\s\S]*unexpected argument "18999", "stray-arg"/],
+      [['calendar', '--data-dir', dataDir], { OTS_CALENDAR_TIKC_MS: '100' }, /OTS_CALENDAR_TIKC_MS: unknown option "tikc-ms"/],
+      [['mirror', '--upstream', 'https://a.example.org', '--data-dir', dataDir, 'extra'], {}, /unexpected argument "extra" for "mirror"/],
+      [['fsck', '--data-dir', dataDir, '--port', '1'], {}, /--port: unknown option "port" for "fsck"/],
+    ];
+    for (const [args, env, want] of cases) {
+      const r = await run(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(want);
+      expect(existsSync(dataDir), args.join(' ')).toBe(false);
+    }
+  });
+
   it('every command has --help', async () => {
-    for (const cmd of ['calendar', 'mirror', 'reindex', 'fsck', 'check-config', 'info', 'demo']) {
+    for (const cmd of ['calendar', 'mirror', 'aggregator', 'reindex', 'fsck', 'check-config', 'info', 'demo']) {
       const r = await run(process.execPath, [MAIN, cmd, '--help']);
       expect(r.stdout, cmd).toMatch(/usage: ots-calendar/);
     }
