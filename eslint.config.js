@@ -1,6 +1,10 @@
-// Lint rules: typescript-eslint recommended with type information, plus the project's few house rules.
+// Lint rules: typescript-eslint recommended, the project's few house rules, and the layout's import boundaries
+// (each src/ folder imports only the folders its row of docs/ARCHITECTURE.md names).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { forbiddenFor, layoutTable } from './scripts/layout.mjs';
+
+const layout = layoutTable();
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**', 'test/fixtures/fs-stub/**'] },
@@ -15,6 +19,10 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  ...Object.keys(layout).map((folder) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: forbiddenFor(folder, layout) }] },
+  })),
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', performance: 'readonly' } },
