@@ -18,6 +18,26 @@ export type ConditionCode =
   | 'anchor-failed'
   | 'internal';
 
+/**
+ * What each condition means, in words any visitor may read: no node address, wallet name or error detail
+ * (those go to the log, which only the operator reads).
+ */
+export const CONDITION_TEXT: Readonly<Record<ConditionCode, string>> = {
+  'node-unavailable': 'the node does not answer; anchoring resumes when it does, digests are still taken',
+  'node-warmup': 'the node is starting up',
+  'node-auth': 'the node refuses the calendar\'s credentials',
+  'node-error': 'the node answered a call with an error',
+  'chain-mismatch': 'the node is on another chain than configured; anchoring stopped',
+  'wallet-not-loaded': 'the wallet is not loaded in the node',
+  'wallet-empty': 'the wallet has nothing to spend',
+  'fee-cap': 'the fee cap is reached: no higher fee is offered',
+  'tx-rejected': 'the node refused the timestamp transaction',
+  'sign-failed': 'the wallet could not sign the timestamp transaction',
+  'state-write': 'the anchoring state cannot be written; nothing is sent until it can',
+  'anchor-failed': 'a mined transaction could not be turned into proofs yet',
+  internal: 'an anchoring step failed unexpectedly',
+};
+
 export interface Condition {
   code: ConditionCode;
   message: string;

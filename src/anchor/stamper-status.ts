@@ -1,15 +1,16 @@
 /** @module What the stamper shows: the flat status record (status page, /status JSON) and the pending view the 404 reasons are drawn from, both derived from the state and the active conditions. */
-import type { BitcoinRpc, Chain } from '../bitcoin/index.js';
+import type { Chain } from '../bitcoin/index.js';
 import { bytesToHex } from '../ots/index.js';
 import { countOf } from './anchor-ledger.js';
-import type { Conditions } from './conditions.js';
+import { CONDITION_TEXT, type Conditions } from './conditions.js';
 import { depthOf } from './confirmations.js';
 import type { PendingView } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
 import type { StamperState, TxRef } from './stamper-state.js';
 
 /**
- * Flat, JSON-ready; never carries a credential (the node is shown by its endpoint). Key endings follow
+ * Flat, JSON-ready, and public: it is shown on the welcome page and in `/status`, so it never carries the
+ * node's address, the wallet's name, a credential or an error's detail (those are logged). Key endings follow
  * the status page's conventions: `…Txid` and `…BlockHash` get explorer links, `…At` is a time,
  * `…Sats` / `…SatPerVb` carry units.
  */
@@ -18,7 +19,6 @@ export type AnchoringStatus = Record<string, string | number | boolean | null>;
 export interface StatusInputs {
   state: Readonly<StamperState>;
   chain: Chain;
-  rpc: Pick<BitcoinRpc, 'endpoint' | 'wallet'>;
   settings: StamperSettings;
   conditions: Conditions;
   pendingCount: number;
@@ -38,8 +38,6 @@ export function stamperStatus(i: StatusInputs): AnchoringStatus {
   return {
     anchoring: 'wallet',
     chain: i.chain.name,
-    node: i.rpc.endpoint,
-    wallet: i.rpc.wallet ?? null,
     nodeReachable: s.lastBlock !== null && !i.conditions.has('node-unavailable'),
     blockHeight: s.lastBlock?.height ?? null,
     lastBlockHash: s.lastBlock?.hash ?? null,
@@ -61,7 +59,7 @@ export function stamperStatus(i: StatusInputs): AnchoringStatus {
     walletEmpty: i.conditions.has('wallet-empty'),
     feeCapReached: i.conditions.has('fee-cap'),
     problems: problems.length === 0 ? null : problems.map((p) => p.code).join(','),
-    problem: problems[0]?.message ?? null,
+    problemsText: problems.length === 0 ? null : problems.map((p) => CONDITION_TEXT[p.code]).join('; '),
     rpcErrors: i.rpcErrors,
   };
 }

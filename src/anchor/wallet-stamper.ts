@@ -160,7 +160,7 @@ export class WalletStamper {
 
   status(): AnchoringStatus {
     return stamperStatus({
-      ...{ state: this.#state, chain: this.#chain, rpc: this.#rpc, settings: this.#s, conditions: this.conditions },
+      ...{ state: this.#state, chain: this.#chain, settings: this.#s, conditions: this.conditions },
       ...{ pendingCount: this.#pendingCount, balance: this.#balance?.sats, rpcErrors: this.#rpcErrors, now: this.#now() },
     });
   }

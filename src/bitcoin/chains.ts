@@ -9,6 +9,8 @@ export type AttestationKind = 'bitcoin' | 'litecoin';
 
 export interface Chain {
   name: ChainName;
+  /** The chain as people call it, for pages and messages. */
+  label: string;
   /** Core's default RPC port for the network (chainparamsbase.cpp). */
   rpcPort: number;
   /** Sub-directory of the data directory that holds `.cookie`; '' for mainnet. */
@@ -28,16 +30,16 @@ export interface Chain {
  * 0.21 derivative with the same RPC, transaction and header formats.
  */
 export const CHAINS: Readonly<Record<ChainName, Readonly<Chain>>> = Object.freeze({
-  bitcoin: { name: 'bitcoin', rpcPort: 8332, cookieDir: '', attestation: 'bitcoin', coreChain: 'main', genesis: '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f' },
-  testnet: { name: 'testnet', rpcPort: 18332, cookieDir: 'testnet3', attestation: 'bitcoin', coreChain: 'test', genesis: '000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943' },
-  testnet4: { name: 'testnet4', rpcPort: 48332, cookieDir: 'testnet4', attestation: 'bitcoin', coreChain: 'testnet4', genesis: '00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043' },
+  bitcoin: { name: 'bitcoin', label: 'Bitcoin', rpcPort: 8332, cookieDir: '', attestation: 'bitcoin', coreChain: 'main', genesis: '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f' },
+  testnet: { name: 'testnet', label: 'Bitcoin testnet', rpcPort: 18332, cookieDir: 'testnet3', attestation: 'bitcoin', coreChain: 'test', genesis: '000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943' },
+  testnet4: { name: 'testnet4', label: 'Bitcoin testnet4', rpcPort: 48332, cookieDir: 'testnet4', attestation: 'bitcoin', coreChain: 'testnet4', genesis: '00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043' },
   // The default signet; a custom signet (-signetchallenge) has another genesis and is refused.
-  signet: { name: 'signet', rpcPort: 38332, cookieDir: 'signet', attestation: 'bitcoin', coreChain: 'signet', genesis: '00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6' },
+  signet: { name: 'signet', label: 'Bitcoin signet', rpcPort: 38332, cookieDir: 'signet', attestation: 'bitcoin', coreChain: 'signet', genesis: '00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6' },
   // Any regtest node, Litecoin's included: the proofs carry Bitcoin attestations, which the real
   // clients then verify against that same node (DESIGN §4).
-  regtest: { name: 'regtest', rpcPort: 18443, cookieDir: 'regtest', attestation: 'bitcoin', coreChain: 'regtest', genesis: null },
-  litecoin: { name: 'litecoin', rpcPort: 9332, cookieDir: '', attestation: 'litecoin', coreChain: 'main', genesis: '12a765e31ffd4059bada1e25190f6e98c99d9714d334efa41a195a7e7e04bfe2' },
-  'litecoin-regtest': { name: 'litecoin-regtest', rpcPort: 19443, cookieDir: 'regtest', attestation: 'litecoin', coreChain: 'regtest', genesis: null },
+  regtest: { name: 'regtest', label: 'Bitcoin regtest', rpcPort: 18443, cookieDir: 'regtest', attestation: 'bitcoin', coreChain: 'regtest', genesis: null },
+  litecoin: { name: 'litecoin', label: 'Litecoin', rpcPort: 9332, cookieDir: '', attestation: 'litecoin', coreChain: 'main', genesis: '12a765e31ffd4059bada1e25190f6e98c99d9714d334efa41a195a7e7e04bfe2' },
+  'litecoin-regtest': { name: 'litecoin-regtest', label: 'Litecoin regtest', rpcPort: 19443, cookieDir: 'regtest', attestation: 'litecoin', coreChain: 'regtest', genesis: null },
 });
 
 export class UnknownChainError extends Error {

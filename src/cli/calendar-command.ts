@@ -112,6 +112,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
           extraRoutes: mirrorApiRoutes(journal, index),
         },
         status: () => ({
+          ...(s.anchor ? { chain: s.anchor.chain.label } : {}),
           commitments: index.commitCount,
           digests: aggregator.stats.digests,
           ticks: aggregator.stats.ticks,

@@ -256,6 +256,7 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
         const lag = role.lagSeconds();
         const pending = role.pendingCommitments();
         return {
+          ...(s.node ? { chain: s.node.chain.label } : {}),
           commitments: role.commitments(),
           ...(pending === undefined ? {} : { pendingCommitments: pending }),
           digests: aggregator?.stats.digests ?? 0,

@@ -19,9 +19,14 @@ export interface StatusInfo {
   /** ISO 8601. */
   startedAt: string;
   uptimeSeconds: number;
+  /**
+   * The chain this server's proofs end in, as people call it ("Bitcoin", "Litecoin regtest"); absent when it
+   * does not anchor (a calendar with anchoring off, an aggregator) or does not know.
+   */
+  chain?: string;
   /** Commitments in the journal. */
   commitments: number;
-  /** Commitments no anchor covers yet (waiting for a Bitcoin transaction). */
+  /** Commitments no anchor covers yet (waiting for a transaction, or for ever when anchoring is off). */
   pendingCommitments?: number;
   /** Digests aggregated since this process started. */
   digests: number;

@@ -29,12 +29,20 @@ function intro(s: StatusInfo): string {
   const upstream = s.upstreams?.[0];
   switch (s.role) {
     case 'aggregator':
-      return `<p>This is an ${OTS} aggregator. Every tick it gathers the digests (hashes) submitted to it into one merkle tree and submits the tree's root to its upstream calendars, which commit it to Bitcoin. The proofs it returns are pending on those calendars, and are upgraded from them.</p>`;
+      return `<p>This is an ${OTS} aggregator. Every tick it gathers the digests (hashes) submitted to it into one merkle tree and submits the tree's root to its upstream calendars, which commit it to a blockchain. The proofs it returns are pending on those calendars, and are upgraded from them.</p>`;
     case 'mirror':
       return `<p>This is a mirror of the ${OTS} calendar${upstream ? ` <code>${esc(upstream)}</code>` : ''}. It follows that calendar's journal as it is written, checks it, and serves the same proofs, so upgrades keep working when the calendar is busy or away.</p>`;
     default:
-      return `<p>This is an ${OTS} calendar. Every tick it gathers the digests (hashes) submitted to it into one commitment, stores that durably, and from time to time commits all pending commitments to the Bitcoin blockchain in one transaction. A finished proof shows that your data existed before that block, and checking it needs only Bitcoin block headers, not this server.</p>`;
+      if (s.chain === undefined) {
+        return `<p>This is an ${OTS} calendar. Every tick it gathers the digests (hashes) submitted to it into one commitment and stores that durably. <strong>Anchoring is off:</strong> this calendar does not put its commitments into any blockchain, so the proofs it issues stay pending here; stamp with other calendars too (<code>-c A -c B</code>) to get complete proofs.</p>`;
+      }
+      return `<p>This is an ${OTS} calendar. Every tick it gathers the digests (hashes) submitted to it into one commitment, stores that durably, and from time to time commits all pending commitments to the ${esc(s.chain)} blockchain in one transaction. A finished proof shows that your data existed before that block, and checking it needs only ${esc(s.chain)} block headers, not this server.</p>`;
   }
+}
+
+/** "a Bitcoin block", "a Litecoin regtest block", or the calendar's chain when this server does not know it. */
+function blockWord(s: StatusInfo): string {
+  return s.chain === undefined ? "a block of the calendar's chain" : `a ${esc(s.chain)} block`;
 }
 
 function usage(s: StatusInfo): string {
@@ -56,10 +64,16 @@ function usage(s: StatusInfo): string {
   return `<h2 id="use">Use it</h2>
 <h3>Command line (<code>pip install opentimestamps-client</code>)</h3>
 <pre><code>${commands.join('\n')}</code></pre>
-<p class="note">${aggregates(s) ? 'Stamping writes <code>FILE.ots</code> at once; the' : 'The'} upgrade succeeds once the commitment is in a Bitcoin block with enough confirmations (hours). Verifying needs a Bitcoin Core node (pruned is fine; <code>--bitcoin-node URL</code> if it is not local).${aggregates(s) ? ' Stamp with more than one calendar (<code>-c A -c B -m 2</code>) so that no single one matters.' : ''}</p>
+<p class="note">${upgradeNote(s)}${aggregates(s) ? ' Stamp with more than one calendar (<code>-c A -c B -m 2</code>) so that no single one matters.' : ''}</p>
 <h3>JavaScript (<code>npm install opentimestamps</code>)</h3>
 <pre><code>${js.join('\n')}</code></pre>
 <p class="note">Browsers may call this server from any origin (CORS).</p>`;
+}
+
+function upgradeNote(s: StatusInfo): string {
+  const stamping = aggregates(s) ? 'Stamping writes <code>FILE.ots</code> at once; the' : 'The';
+  if (s.role === 'calendar' && s.chain === undefined) return `${aggregates(s) ? 'Stamping writes <code>FILE.ots</code> at once. ' : ''}No upgrade from this calendar completes while its anchoring is off.`;
+  return `${stamping} upgrade succeeds once the commitment is in ${blockWord(s)} with enough confirmations (hours). Verifying needs a node of that chain (pruned is fine; <code>--bitcoin-node URL</code> if it is not local).`;
 }
 
 function status(s: StatusInfo, now: Date): string {
@@ -71,7 +85,11 @@ function status(s: StatusInfo, now: Date): string {
   const started = parseTime(s.startedAt);
   entries.push(['Running since', started ? timeHtml(started, now) : `${esc(s.startedAt)} <span class="age">(up ${formatDuration(s.uptimeSeconds)})</span>`]);
   entries.push(['Commitments', formatNumber(s.commitments)]);
-  if (s.pendingCommitments !== undefined) entries.push(['Pending commitments', `${formatNumber(s.pendingCommitments)} <span class="note">waiting for a Bitcoin transaction</span>`]);
+  if (s.chain !== undefined) entries.push(['Chain', esc(s.chain)]);
+  if (s.pendingCommitments !== undefined) {
+    const waiting = s.chain !== undefined ? `waiting for a ${esc(s.chain)} transaction` : s.role === 'calendar' ? 'anchoring is off: they stay pending' : 'not yet anchored';
+    entries.push(['Pending commitments', `${formatNumber(s.pendingCommitments)} <span class="note">${waiting}</span>`]);
+  }
   if (aggregates(s)) {
     entries.push(['Digests since start', `${formatNumber(s.digests)} <span class="note">in ${formatNumber(s.ticks)} ticks</span>`]);
     const last = s.lastTickAt === null ? undefined : parseTime(s.lastTickAt);
@@ -86,7 +104,7 @@ function status(s: StatusInfo, now: Date): string {
 function records(s: StatusInfo, now: Date): string {
   const explorer = httpUrl(s.explorerUrl);
   let html = '';
-  if (s.anchoring && Object.keys(s.anchoring).length > 0) html += `<h2 id="anchoring">Bitcoin anchoring</h2>\n${rows(recordRows(s.anchoring, explorer, now))}\n`;
+  if (s.anchoring && Object.keys(s.anchoring).length > 0) html += `<h2 id="anchoring">${esc(s.chain ?? 'Blockchain')} anchoring</h2>\n${rows(recordRows(s.anchoring, explorer, now))}\n`;
   if (s.mirror && Object.keys(s.mirror).length > 0) html += `<h2 id="mirroring">Mirroring</h2>\n${rows(recordRows(s.mirror, explorer, now))}\n`;
   if (s.aggregator && Object.keys(s.aggregator).length > 0) html += `<h2 id="submitting">Submitting to calendars</h2>\n${rows(recordRows(s.aggregator, explorer, now))}\n`;
   return html;
@@ -119,7 +137,7 @@ function api(s: StatusInfo): string {
   const entries: Array<[string, string]> = [];
   if (aggregates(s)) entries.push(['<code>POST /digest</code>', 'body: the raw digest (at most 64 bytes); answer: its pending proof']);
   if (s.role !== 'aggregator') entries.push(['<code>GET /timestamp/<i>hex</i></code>', 'the proof onward from a commitment; 404 with the reason while pending']);
-  if (s.role === 'calendar') entries.push(['<code>GET /tip</code>', 'the merkle tip waiting for a Bitcoin transaction']);
+  if (s.role === 'calendar') entries.push(['<code>GET /tip</code>', s.chain === undefined ? 'the merkle tip of a transaction being built (none while anchoring is off)' : `the merkle tip waiting for a ${esc(s.chain)} transaction`]);
   entries.push(['<code>GET <a href="/status">/status</a></code>', 'this status as JSON']);
   return `<h2 id="api">HTTP API</h2>\n${rows(entries)}`;
 }

@@ -6,14 +6,81 @@ const HEX64 = /^[0-9a-f]{64}$/i;
 const UNIT = /(Sats|SatVb|_sats|_sat_vb)$/;
 const TIME = /(At|Time|_at|_time)$/;
 
+type Unit = 'sats' | 'sat/vB';
+
+/**
+ * How the page names the keys of the records it knows (anchoring, mirroring, submitting), with their units; a
+ * key mapped to null is not shown (it is for machines, or shown elsewhere on the page). Keys it does not know
+ * are labelled from their spelling (`recordLabel`).
+ */
+export const FIELD_LABELS: Readonly<Record<string, { label: string; unit?: Unit } | null>> = {
+  // anchoring (src/anchor/stamper-status.ts)
+  anchoring: { label: 'Paid by' },
+  chain: null,
+  nodeReachable: { label: 'Node answering' },
+  blockHeight: { label: 'Latest block seen' },
+  lastBlockHash: { label: 'Latest block' },
+  pendingCommitments: { label: 'Commitments waiting for a transaction' },
+  unconfirmedTxid: { label: 'Transaction waiting to be mined' },
+  unconfirmedVersions: { label: 'Versions of it (each a higher fee)' },
+  unconfirmedFee: { label: 'Its fee', unit: 'sats' },
+  unconfirmedSatPerVb: { label: 'Its fee rate', unit: 'sat/vB' },
+  unconfirmedCommitments: { label: 'Commitments in it' },
+  tip: { label: 'Its merkle tip' },
+  txsWaitingForConfirmation: { label: 'Mined transactions waiting for confirmations' },
+  txsBackInMempool: { label: 'Transactions back in the mempool after a reorg' },
+  confirmations: { label: 'Confirmations before a proof is final' },
+  anchorsWatched: { label: 'Recent anchors watched for reorgs' },
+  lastAnchorTxid: { label: 'Last anchoring transaction' },
+  lastAnchorHeight: { label: 'Last anchor, block height' },
+  nextTxAt: { label: 'Next transaction' },
+  walletBalanceSats: { label: 'Wallet balance', unit: 'sats' },
+  walletEmpty: { label: 'Wallet empty' },
+  feeCapReached: { label: 'Fee cap reached' },
+  problems: null,
+  problemsText: { label: 'Problems' },
+  rpcErrors: { label: 'Failed calls to the node since start' },
+  // mirroring (src/cli/mirror-command.ts)
+  protocol: { label: 'Follows through' },
+  state: { label: 'State' },
+  following: { label: 'Following' },
+  records: { label: 'Records held, verified' },
+  upstreamRecords: { label: 'Records the calendar holds' },
+  attestationsChecked: { label: 'Attestations checked against a node' },
+  failureCode: { label: 'Stopped by (code)' },
+  failure: { label: 'Stopped by' },
+  // submitting (src/cli/aggregator-command.ts); calendarN… below
+  required: { label: 'Calendars that must acknowledge a tick' },
+  reachable: { label: 'Calendars that acknowledged the last tick' },
+};
+
+/** The aggregator's per-calendar keys: calendar1, calendar1Acknowledged, … */
+const CALENDAR_KEY = /^calendar(\d+)(Acknowledged|Failures|LastError)?$/;
+const CALENDAR_SUFFIX: Readonly<Record<string, string>> = { '': '', Acknowledged: ': ticks acknowledged', Failures: ': ticks not acknowledged', LastError: ': last error' };
+
+function known(key: string): { label: string; unit?: Unit } | null | undefined {
+  if (Object.hasOwn(FIELD_LABELS, key)) return FIELD_LABELS[key];
+  const m = CALENDAR_KEY.exec(key);
+  return m ? { label: `Calendar ${m[1]}${CALENDAR_SUFFIX[m[2] ?? ''] ?? ''}` } : undefined;
+}
+
+/** Keys of a record that the page would label only from their spelling (a test keeps this empty for our own records). */
+export function unlabelledKeys(record: Readonly<Record<string, StatusValue>>): string[] {
+  return Object.keys(record).filter((k) => known(k) === undefined);
+}
+
 /** "walletBalanceSats" → "Wallet balance", "lastAnchorAt" → "Last anchor". */
 export function recordLabel(key: string): string {
+  const k = known(key);
+  if (k) return k.label;
   return labelOf(key.replace(UNIT, '').replace(/(At|_at)$/, '')) || key;
 }
 
 /** One value as HTML; `explorer` is an http(s) base URL for links, or undefined for none. */
 export function recordValue(key: string, value: StatusValue, explorer: string | undefined, now: Date): string {
   if (value === null) return '<span class="note">none</span>';
+  const unit = known(key)?.unit;
+  if (unit !== undefined && typeof value === 'number') return `${formatNumber(value)} ${unit}`;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   const k = key.toLowerCase();
   if (TIME.test(key)) {
@@ -35,5 +102,7 @@ export function recordValue(key: string, value: StatusValue, explorer: string | 
 
 /** The record's entries in key order, as [label HTML, value HTML] rows. */
 export function recordRows(record: Readonly<Record<string, StatusValue>>, explorer: string | undefined, now: Date): Array<[string, string]> {
-  return Object.entries(record).map(([k, v]) => [esc(recordLabel(k)), recordValue(k, v, explorer, now)]);
+  return Object.entries(record)
+    .filter(([k]) => known(k) !== null)
+    .map(([k, v]) => [esc(recordLabel(k)), recordValue(k, v, explorer, now)]);
 }

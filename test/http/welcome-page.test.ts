@@ -112,6 +112,7 @@ describe('welcome page', () => {
       startedAt: new Date(now - 90_061_000).toISOString(),
       uptimeSeconds: 90_061,
       commitments: 1_234_567,
+      chain: 'Bitcoin',
       pendingCommitments: 7_123,
       digests: 98_765_432,
       ticks: 90_000,
@@ -150,7 +151,7 @@ describe('welcome page', () => {
       expect(await valueOf(w, 'Current transaction')).toBe(txid);
       expect(await valueOf(w, 'Fee rate')).toBe('12.5 sat/vB');
       expect(await valueOf(w, 'Wallet balance')).toBe('1,234,567 sats');
-      expect(await valueOf(w, 'Last anchor height')).toBe('871234');
+      expect(await valueOf(w, 'Last anchor, block height')).toBe('871234');
       expect(await valueOf(w, 'Last anchor')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(2 h ago\)$/);
       expect(await valueOf(w, 'Replaceable')).toBe('yes');
       expect(await valueOf(w, 'Commitments')).toBe('1,234,567');
@@ -293,9 +294,9 @@ describe('welcome page', () => {
     expect(follower).not.toContain('Tick interval');
     expect(follower).toContain('ots.DetachedTimestampFile.deserialize(otsBytes)');
     expect(follower).toContain('<h2 id="mirroring">Mirroring</h2>');
-    expect(follower).toContain('<dt>Records</dt><dd>123,456</dd>');
+    expect(follower).toContain('<dt>Records held, verified</dt><dd>123,456</dd>');
     expect(follower).toContain('<dt>Last record</dt><dd><time datetime="2026-01-01T00:00:29Z">2026-01-01T00:00:29Z</time> <span class="age">(30 s ago)</span></dd>');
-    expect(follower).toContain('<dt>Failure code</dt><dd><span class="note">none</span></dd>');
+    expect(follower).toContain('<dt>Stopped by (code)</dt><dd><span class="note">none</span></dd>');
 
     const hostile = renderWelcome(
       { ...base, operator: '<script>alert(1)</script>', explorerUrl: 'javascript:alert(1)', anchoring: { currentTxid: 'a'.repeat(64), note: '"><img src=x>' }, upstreams: ['javascript:alert(1)'] },
