@@ -1,5 +1,5 @@
 /** @module The calendar's data directory: layout, first-run creation of the HMAC key and URI, and their checks. */
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurablySync } from '../durable/index.js';
 import { isValidPendingUri } from '../ots/index.js';
@@ -24,6 +24,21 @@ export interface DataDir {
   notes: Array<{ level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> }>;
 }
 
+/** The files of a data directory that are not derived (a backup copies them; the index is rebuilt). */
+export const HMAC_KEY_FILE = 'hmac-key';
+export const URI_FILE = 'uri';
+
+/** True when the journal directory holds a segment with any bytes: commitments were made there. */
+export function journalHoldsRecords(journalDir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(journalDir);
+  } catch {
+    return false;
+  }
+  return names.some((n) => n.endsWith('.seg') && statSync(join(journalDir, n)).size > 0);
+}
+
 /** A URI clients can use: http(s), no trailing slash issues, and within PendingAttestation's rules (ots-format §6). */
 export function checkCalendarUri(uri: string): string | undefined {
   if (!/^https?:\/\/[^/]/.test(uri)) return 'must start with http:// or https://';
@@ -46,12 +61,17 @@ export function openDataDir(root: string, opts: { uri?: string; defaultUri: stri
   const dirs = { journalDir: join(root, 'journal'), indexDir: join(root, 'index'), stateDir: join(root, 'state') };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 
-  const keyPath = join(root, 'hmac-key');
-  const key = loadOrCreateHmacKey(keyPath);
+  const keyPath = join(root, HMAC_KEY_FILE);
+  // A new key is only made for a new calendar: with commitments in the journal, the key they were made with
+  // is the one to restore, and a new one would silently make this another calendar.
+  const used = journalHoldsRecords(dirs.journalDir);
+  const key = loadOrCreateHmacKey(keyPath, {
+    mayCreate: !used,
+    missing: `${keyPath} is missing, but the journal in ${dirs.journalDir} holds commitments made with it. Restore the key from your backup (install -m 600 BACKUP/hmac-key ${keyPath}); see "Operating it" in the README. A new key is only made for an empty journal.`,
+  });
   if (key.created) notes.push({ level: 'info', msg: 'created a new HMAC key (keep a backup of it)', fields: { path: keyPath, mode: '0600' } });
-  if (key.looseMode) notes.push({ level: 'warn', msg: 'the HMAC key file is readable by other users; chmod 600 it', fields: { path: keyPath } });
 
-  const uriPath = join(root, 'uri');
+  const uriPath = join(root, URI_FILE);
   const stored = existsSync(uriPath) ? readFileSync(uriPath, 'utf8').trim() : undefined;
   const uri = opts.uri ?? stored ?? opts.defaultUri;
   if (/^https?:\/\/[^/]*:0(\/|$)/.test(uri)) throw new DataDirError(`calendar URI ${uri} names port 0; pass --uri with the address clients will use`);

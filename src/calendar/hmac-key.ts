@@ -1,6 +1,6 @@
 /** @module The calendar's secret HMAC key: created once (0600), read with care, and the per-second key tree of the reference server (reference-server §2). */
 import { randomBytes, hash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createFileDurablySync } from '../durable/index.js';
 
 /** Length of a freshly generated key. The reference's README asks for 32 random bytes. */
@@ -19,20 +19,24 @@ export class HmacKeyError extends Error {
 export interface LoadedKey {
   key: Uint8Array;
   created: boolean;
-  /** Set when the file is readable by group or others: the caller logs it (the key itself is never logged). */
-  looseMode: boolean;
 }
 
 /**
- * Reads the key file, or creates it with 32 random bytes when it does not exist.
- * Creation is exclusive (O_EXCL) with mode 0600 and durable (src/durable), so two processes never race to two keys.
+ * Reads the key file, or creates it with 32 random bytes when it does not exist and `mayCreate` (a new
+ * calendar: the caller checked that no commitment was made with another key). Creation is exclusive (O_EXCL)
+ * with mode 0600 and durable (src/durable), so two processes never race to two keys. A key file that group or
+ * others may read is refused: whoever reads it can make commitments in this calendar's name.
  */
-export function loadOrCreateHmacKey(path: string): LoadedKey {
-  let created: boolean;
-  try {
-    created = createFileDurablySync(path, randomBytes(HMAC_KEY_LENGTH), { mode: 0o600 });
-  } catch (e) {
-    throw new HmacKeyError(`cannot create HMAC key file ${path}: ${(e as Error).message}`, { cause: e });
+export function loadOrCreateHmacKey(path: string, opts: { mayCreate?: boolean; missing?: string } = {}): LoadedKey {
+  let created = false;
+  if (opts.mayCreate ?? true) {
+    try {
+      created = createFileDurablySync(path, randomBytes(HMAC_KEY_LENGTH), { mode: 0o600 });
+    } catch (e) {
+      throw new HmacKeyError(`cannot create HMAC key file ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  } else if (!existsSync(path)) {
+    throw new HmacKeyError(opts.missing ?? `HMAC key file ${path} is missing`);
   }
   let key: Buffer;
   let mode: number;
@@ -45,7 +49,10 @@ export function loadOrCreateHmacKey(path: string): LoadedKey {
   if (key.length < 16) {
     throw new HmacKeyError(`HMAC key file ${path} holds ${key.length} bytes; at least 16 are needed`);
   }
-  return { key, created, looseMode: (mode & 0o077) !== 0 };
+  if ((mode & 0o077) !== 0) {
+    throw new HmacKeyError(`HMAC key file ${path} may be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); allow its owner alone: chmod 600 ${path}`);
+  }
+  return { key, created };
 }
 
 /**

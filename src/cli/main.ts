@@ -2,12 +2,12 @@
 /** @module The `ots-calendar` command line: dispatches to each command, maps failures to exit codes (2 for the command line and configuration, 1 for everything else) and clear messages. */
 import { ConfigError, helpText, readConfig, resolveConfig, type Config, type OptionSpec } from './config.js';
 import { OPTIONS, type ConfigFor } from './options.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Level, type Logger } from './log.js';
 import { VERSION } from './version.js';
 import { CALENDAR_SUMMARY, calendarSettings, startCalendar } from './calendar-command.js';
 import { MIRROR_SUMMARY, mirrorSettings, startMirror } from './mirror-command.js';
 import { AGGREGATOR_SUMMARY, aggregatorSettings, startAggregator } from './aggregator-command.js';
-import { runReindex, runFsck } from './maintenance-commands.js';
+import { runBackup, runReindex, runFsck } from './maintenance-commands.js';
 import { runInfo } from './info.js';
 import { installSignalHandlers } from './signals.js';
 import { runDemo } from './demo-command.js';
@@ -47,8 +47,17 @@ async function runRole(name: RoleName, argv: string[]): Promise<number> {
   const { settings, problems } = role.settings(config);
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(settings.log);
-  const running = await role.start(settings, log);
-  return installSignalHandlers({ log, stop: running.stop, timeoutMs: settings.shutdownTimeoutMs });
+  // before anything starts: a signal during start-up must stop the server, not kill the process
+  const signals = installSignalHandlers({ log, timeoutMs: settings.shutdownTimeoutMs });
+  let running: RunningServer;
+  try {
+    running = await role.start(settings, log);
+  } catch (err) {
+    signals.remove();
+    throw err;
+  }
+  signals.running(running.stop);
+  return signals.stopped;
 }
 
 function help(command: string, summary: string, usage?: string): number {
@@ -56,10 +65,13 @@ function help(command: string, summary: string, usage?: string): number {
   return 0;
 }
 
-async function withConfig(command: 'reindex' | 'fsck', argv: string[], run: (config: ConfigFor<typeof command>, log: Logger) => Promise<number>): Promise<number> {
+async function withConfig<C extends 'reindex' | 'fsck' | 'backup'>(command: C, argv: string[], run: (config: ConfigFor<C>) => Promise<number>): Promise<number> {
   if (wantsHelp(argv)) return help(command, COMMANDS[command]?.summary ?? '');
-  const { config } = resolveConfig(OPTIONS, command, argv);
-  return run(config, createLogger({ level: config['log-level'], format: config['log-format'] }));
+  return run(resolveConfig(OPTIONS, command, argv).config);
+}
+
+function loggerOf(c: { readonly 'log-level': Level; readonly 'log-format': 'auto' | 'json' | 'text' }): Logger {
+  return createLogger({ level: c['log-level'], format: c['log-format'] });
 }
 
 /**
@@ -96,8 +108,9 @@ const COMMANDS: Record<string, Command> = {
   calendar: { summary: CALENDAR_SUMMARY, run: (a) => runRole('calendar', a) },
   mirror: { summary: MIRROR_SUMMARY, run: (a) => runRole('mirror', a) },
   aggregator: { summary: AGGREGATOR_SUMMARY, run: (a) => runRole('aggregator', a) },
-  reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, runReindex) },
-  fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, runFsck) },
+  reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, (c) => runReindex(c, loggerOf(c))) },
+  fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, (c) => runFsck(c, loggerOf(c))) },
+  backup: { summary: 'Copy a calendar\'s data directory consistently while it runs: key, URI, anchoring state, journal (--to DIR).', run: (a) => withConfig('backup', a, (c) => runBackup(c, loggerOf(c))) },
   'check-config': { summary: 'Validate the configuration (file, environment, flags) of a role without starting anything; lists every problem at once.', run: runCheckConfig },
   demo: {
     summary: 'Run a local end-to-end demo: regtest node, calendar, stamp, mine, upgrade, verify, print the proof.',

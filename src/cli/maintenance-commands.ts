@@ -1,12 +1,16 @@
-/** @module `reindex` (rebuild the derived index from the journal) and `fsck` (check journal and index end to end). */
+/** @module `reindex` (rebuild the derived index from the journal), `fsck` (check journal and index end to end) and `backup` (a consistent copy of a running calendar). */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { DataDirError } from '../calendar/data-dir.js';
+import { hotCopy } from '../calendar/hot-copy.js';
+import { bytesToHex } from '../ots/index.js';
+import { ConfigError } from './config.js';
 import { Journal, verifyJournal } from '../journal/index.js';
 import { CalendarIndex, lastIndexedLocation, removeIndexFiles } from '../index/index.js';
 import { merkleRoot } from '../ots/index.js';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
+import type { ConfigFor } from './options.js';
 import { progressReporter } from './progress.js';
 
 function dirs(config: Config): { journalDir: string; indexDir: string } {
@@ -61,4 +65,25 @@ export async function runFsck(config: Config, log: Logger): Promise<number> {
   for (const p of problems) log.error('fsck', { problem: p });
   log.info(problems.length === 0 ? 'fsck: all good' : 'fsck: problems found', { records: report.records, commitments: commits, problems: problems.length });
   return problems.length === 0 ? 0 : 1;
+}
+
+/** `backup --to DIR`: a copy that a calendar can be started on (see src/calendar/hot-copy.ts); safe beside a running calendar. */
+export async function runBackup(config: ConfigFor<'backup'>, log: Logger): Promise<number> {
+  if (config.to === undefined) throw new ConfigError(['"to" is required: the new or empty directory the backup goes into (--to DIR)']);
+  const started = performance.now();
+  const report = await hotCopy(config['data-dir'], config.to, log.log);
+  log.info('backup written', {
+    to: config.to,
+    records: report.head.size,
+    headHash: bytesToHex(report.head.hash),
+    files: report.files,
+    bytes: report.bytes,
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+  });
+  process.stdout.write(
+    `backup of ${report.head.size} journal records written to ${config.to}\n` +
+      `restore: stop the calendar, move the directory into place (or start with --data-dir ${config.to}); the index is rebuilt on the first start\n` +
+      `keep it where the key is safe: ${config.to}/hmac-key lets whoever reads it make commitments in this calendar's name\n`,
+  );
+  return 0;
 }

@@ -7,7 +7,7 @@ import { AGGREGATOR_OPTIONS } from './aggregator-options.js';
 import { ANCHOR_OPTIONS } from './anchor-options.js';
 
 const SERVE = ['calendar'] as const;
-const DATA = ['calendar', 'reindex', 'fsck'] as const;
+const DATA = ['calendar', 'reindex', 'fsck', 'backup'] as const;
 /** Every command that runs a server; those taking digests share the aggregator's settings. */
 const SERVERS = ['calendar', 'aggregator', 'mirror'] as const;
 
@@ -37,6 +37,7 @@ export const OPTIONS = [
   { key: 'keep-alive-timeout-ms', type: 'int', help: 'idle keep-alive connections are closed after this time', default: 5_000, min: 100, max: 600_000, commands: [...SERVERS] },
   { key: 'listen-backlog', type: 'int', help: 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)', default: 4096, min: 16, max: 65_535, commands: [...SERVERS] },
   { key: 'shutdown-timeout-ms', type: 'int', help: 'longest a graceful stop may take before exiting anyway', default: 10_000, min: 100, max: 600_000, commands: [...SERVE, 'mirror'] },
+  { key: 'to', type: 'string', help: 'the directory the copy goes into (new or empty)', commands: ['backup'] },
   ...ANCHOR_OPTIONS,
   ...MIRROR_OPTIONS,
   ...AGGREGATOR_OPTIONS,

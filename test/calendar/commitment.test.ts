@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, statSync, readFileSync, writeFileSync, chmodSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -71,9 +71,13 @@ describe('HMAC key file', () => {
     const b = loadOrCreateHmacKey(path);
     expect(b.created).toBe(false);
     expect(Buffer.from(b.key).equals(readFileSync(path))).toBe(true);
-    expect(b.looseMode).toBe(false);
-    chmodSync(path, 0o644);
-    expect(loadOrCreateHmacKey(path).looseMode).toBe(true);
+    chmodSync(path, 0o640);
+    expect(() => loadOrCreateHmacKey(path)).toThrow(`HMAC key file ${path} may be read by other users (mode 0640); allow its owner alone: chmod 600 ${path}`);
+    chmodSync(path, 0o600);
+    expect(loadOrCreateHmacKey(path, { mayCreate: false }).created).toBe(false);
+    rmSync(path);
+    expect(() => loadOrCreateHmacKey(path, { mayCreate: false, missing: 'restore it' })).toThrow('restore it');
+    expect(existsSync(path)).toBe(false);
   });
 
   it('refuses a key that is too short, without printing it', () => {

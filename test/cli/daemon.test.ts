@@ -170,6 +170,23 @@ describe('health and metrics', () => {
   });
 });
 
+describe('a signal at any moment of start-up', () => {
+  it('stops the server cleanly, whether it comes while the journal opens or right as the port opens', async () => {
+    for (const at of ['opening the journal', 'calendar listening']) {
+      const dataDir = tempDir('otsc-early-');
+      const proc = spawn(process.execPath, [MAIN, 'calendar', '--data-dir', dataDir, '--port', '0', '--uri', 'http://127.0.0.1:1', '--log-format', 'json']);
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(`"msg":"${at}"`) && proc.signalCode === null && !proc.killed) proc.kill('SIGTERM');
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => proc.on('exit', (c, sig) => resolve([c, sig])));
+      expect([at, code, signal]).toEqual([at, 0, null]);
+      expect(out, at).toContain('"msg":"stopped cleanly"');
+    }
+  });
+});
+
 describe('check-config', () => {
   it('accepts a good file and rejects each kind of bad value with the key and what is allowed', async () => {
     const dir = tempDir('otsc-check-');
