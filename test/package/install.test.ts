@@ -33,6 +33,7 @@ const NOT_DIST = [
   'contrib/nginx/ots-calendar.conf',
   'contrib/ots-calendar-aggregator.conf',
   'contrib/ots-calendar.conf',
+  'contrib/systemd/README.md',
   'contrib/systemd/ots-calendar-aggregator.service',
   'contrib/systemd/ots-calendar-mirror.service',
   'contrib/systemd/ots-calendar.service',
