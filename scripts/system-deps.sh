@@ -16,6 +16,9 @@ if [ "$role" != demo ]; then
   need nginx command -v nginx
   need chromium test -x /usr/bin/chromium
   need systemd command -v systemd-analyze
+  # promtool checks the metrics and alert rules; plyvel reads the reference server's LevelDB
+  need prometheus command -v promtool
+  need python3-plyvel /usr/bin/python3 -c 'import plyvel'
 fi
 if [ "$role" = bench ]; then
   need wrk command -v wrk

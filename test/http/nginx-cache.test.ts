@@ -12,6 +12,7 @@ import { CalendarIndex } from '../../src/index/index.js';
 import { Calendar } from '../../src/calendar/calendar.js';
 import { openDataDir } from '../../src/calendar/data-dir.js';
 import { OP_SHA256, Timestamp, bitcoinAttestation, encodePath, merkleRoot, opAppend, opPrepend, sha256 } from '../../src/ots/index.js';
+import { MAX_TAIL_WAIT_MS } from '../../src/mirror/index.js';
 import { freePort, startCalendarProcess, tempDir, type CalendarProcess } from '../fixtures/calendar-process.js';
 import { nginxTest, scratchMain, scratchPrefix, selfSignedCert, startCachingProxy, startNginx, type NginxProcess } from '../fixtures/nginx.js';
 
@@ -201,10 +202,13 @@ interface Reply {
   body: Buffer;
 }
 
-/** A request to 127.0.0.1:port as if to HOST: over TLS trusting `ca`, or plain HTTP when `ca` is undefined. */
-function hostRequest(port: number, ca: string | undefined, path: string, opts: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Reply> {
+/**
+ * A request to 127.0.0.1:port (or `opts.address`, e.g. ::1 for a second client address) as if to HOST: over TLS
+ * trusting `ca`, or plain HTTP when `ca` is undefined.
+ */
+function hostRequest(port: number, ca: string | undefined, path: string, opts: { method?: string; headers?: Record<string, string>; body?: Uint8Array; address?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false as const, headers: { host: HOST, ...opts.headers } };
+    const options = { host: opts.address ?? '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false as const, headers: { host: HOST, ...opts.headers } };
     const req = ca === undefined ? httpRequest(options) : httpsRequest({ ...options, servername: HOST, ca });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -418,8 +422,8 @@ describe('contrib/nginx/ots-calendar.conf', () => {
     expect(ok.length + limited.length).toBe(burst.length);
     expect(ok.length).toBeGreaterThanOrEqual(21);
     expect(limited.length).toBeGreaterThan(0);
-    for (const r of limited) expect(r.headers['access-control-allow-origin']).toBe('*');
-    for (const r of ok) expect(r.headers['x-cache-status']).toBeUndefined();
+    for (const r of limited) expect([r.headers['access-control-allow-origin'], r.headers['retry-after']]).toEqual(['*', '1']);
+    for (const r of ok) expect([r.headers['x-cache-status'], r.headers['retry-after']]).toEqual([undefined, undefined]);
     expect(relay.seen.filter((u) => u.method === 'POST')).toHaveLength(ok.length);
 
     // The calendar goes away: the expired pending answer is served stale, the complete proof is still fresh,
@@ -438,4 +442,39 @@ describe('contrib/nginx/ots-calendar.conf', () => {
     expect(readFileSync(join(prefix, 'logs/ots-calendar.error.log'), 'utf8')).toMatch(/limiting requests, excess: [\d.]+ by zone "ots_digest"/);
     expect(readFileSync(join(prefix, 'logs/ots-calendar.access.log'), 'utf8')).toMatch(/"POST \/digest HTTP\/1.1" 429 /);
   });
+  it('lets the journal tail wait its longest (30 s) and bounds requests in progress per client address (429, Retry-After)', async () => {
+    relay.down = false;
+    nginx ??= await startNginx(prefix, [ports.https, ports.http]);
+    const tls = (path: string, opts: Parameters<typeof hostRequest>[3] = {}): Promise<Reply> => hostRequest(ports.https, ca, path, opts);
+    const head = JSON.parse((await tls('/journal/head')).body.toString()) as { size: number };
+    const tailPath = (waitMs: number): string => `/journal/tail?from=${head.size}&wait=${waitMs}`;
+    const tails = (): number => relay.seen.filter((u) => u.url.startsWith('/journal/tail?')).length;
+    const before = tails();
+
+    // One long-poll for the whole of the tail's longest wait, and 31 shorter ones beside it: 32 in progress.
+    const t0 = Date.now();
+    const long = tls(tailPath(MAX_TAIL_WAIT_MS)).then((r) => ({ r, took: Date.now() - t0 }));
+    const short = Array.from({ length: 31 }, () => tls(tailPath(8_000)));
+    while (tails() - before < 32) await sleep(20);
+
+    // The 33rd from the same address is refused at once; another address (::1) is not.
+    const healthz = (): number => relay.seen.filter((u) => u.url === '/healthz').length;
+    const upstreamBefore = healthz();
+    const refused = await tls('/healthz');
+    expect([refused.status, refused.headers['retry-after'], refused.headers['access-control-allow-origin']]).toEqual([429, '1', '*']);
+    expect(healthz()).toBe(upstreamBefore);
+    const other = await tls('/healthz', { address: '::1' });
+    expect([other.status, other.headers['retry-after']]).toEqual([200, undefined]);
+    expect(readFileSync(join(prefix, 'logs/ots-calendar.error.log'), 'utf8')).toMatch(/limiting connections by zone "ots_conn"/);
+
+    // Every poll gets the calendar's own answer (no records yet, the head as it is), the long one after 30 s.
+    for (const r of await Promise.all(short)) expect([r.status, r.headers['x-journal-count'], r.headers['x-journal-size']]).toEqual([200, '0', String(head.size)]);
+    const { r, took } = await long;
+    expect([r.status, r.headers['x-journal-count'], r.headers['x-journal-size'], r.headers['cache-control']]).toEqual([200, '0', String(head.size), 'no-store']);
+    expect(r.headers['x-cache-status']).toBeUndefined();
+    expect(took).toBeGreaterThanOrEqual(MAX_TAIL_WAIT_MS);
+
+    // With the polls answered, the same address is served again.
+    expect((await tls('/healthz')).status).toBe(200);
+  }, 90_000);
 });

@@ -1,7 +1,6 @@
 // Shared by the test/ots suites: the vector files, a flat dump of our trees (same format as the python
 // and JS fixtures), and a seeded generator of random trees built with our API.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   type Attestation,
@@ -26,17 +25,8 @@ import {
 } from '../../src/ots/index.js';
 import type { DumpRow } from '../fixtures/python/oracle.js';
 
-/**
- * The shared upstream vectors (real .ots files with python's decodings), which sit beside the repository as
- * `../shared/vectors/`; OTS_VECTORS_DIR points elsewhere.
- */
-export const VECTORS = ((): string => {
-  const dir = process.env['OTS_VECTORS_DIR'] ?? fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
-  if (!existsSync(join(dir, 'expected', 'decoded.json'))) {
-    throw new Error(`OpenTimestamps test vectors not found in ${dir}: they live in ../shared/vectors beside the repository (or set OTS_VECTORS_DIR)`);
-  }
-  return dir.endsWith('/') ? dir : `${dir}/`;
-})();
+/** The upstream vectors (real .ots files with the reference clients' decodings), kept in test/vectors/ (its README says where each comes from). */
+export const VECTORS = fileURLToPath(new URL('../vectors/', import.meta.url));
 
 export interface DecodedVector {
   error?: string;

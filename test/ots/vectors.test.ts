@@ -1,4 +1,4 @@
-// Upstream .ots vectors (shared/vectors): decode as python decodes them (expected/decoded.json), re-encode
+// Upstream .ots vectors (test/vectors): decode as python decodes them (expected/decoded.json), re-encode
 // byte for byte as python re-encodes them (asked live), reject the invalid ones with python's error and
 // message, and print `ots info` exactly (expected/py-info).
 import { readdirSync, readFileSync } from 'node:fs';
