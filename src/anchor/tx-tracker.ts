@@ -190,6 +190,12 @@ export class TxTracker {
         }
         const seq = await this.#o.ledger.appendAnchor({ tip: v.tip, ranges: v.ranges, timestamp: proof.timestamp });
         s.waiting = s.waiting.filter((x) => x !== w);
+        if (seq === null) {
+          // another strategy anchored every one of its commitments first: nothing to record, nothing to watch
+          this.#o.save();
+          this.#o.log('warn', 'mined transaction not recorded: its commitments were anchored first by another strategy', { txid: m.txid, height: m.block.height, commitments: countOf(v.ranges) });
+          continue;
+        }
         const anchored: AnchoredTx = { seq, txid: m.txid, block: m.block };
         s.anchored.push(anchored);
         this.#o.save();
