@@ -25,14 +25,19 @@ import type { AnchorStrategy, StrategyContext } from './strategy.js';
 const RECENT_ANCHORS = 10;
 
 export interface AnchoringOptions {
-  /** In priority order: the first takes new commitments. */
-  strategies: readonly AnchorStrategy[];
+  /**
+   * Makes the strategies, in priority order (the first takes new commitments). Each writes through the ledger
+   * `ledgerFor(its name)` gives it: the calendar's, noting who anchored what.
+   */
+  strategies: (ledgerFor: (name: string) => AnchorLedger) => AnchorStrategy[];
   ledger: AnchorLedger;
   chain: Chain;
   pollIntervalMs: number;
   log: Log;
   /** Unix ms; injectable for tests. */
   now?: () => number;
+  /** Called once every strategy has stopped. */
+  onStopped?: () => void;
 }
 
 export interface AnchorEvent {
@@ -54,6 +59,7 @@ export interface AnchoringReport {
 
 export class Anchoring {
   readonly #o: AnchoringOptions;
+  readonly #strategies: readonly AnchorStrategy[];
   readonly #now: () => number;
   /** Ranges given back: level k means the strategy at index k may take them (index 0 takes everything else). */
   #handed: Array<{ level: number; ranges: CommitRange[] }> = [];
@@ -63,22 +69,21 @@ export class Anchoring {
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   constructor(o: AnchoringOptions) {
-    if (o.strategies.length === 0) throw new RangeError('"strategies" expected at least one anchoring strategy, got none');
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#strategies = o.strategies((name) => this.#ledgerFor(name));
+    if (this.#strategies.length === 0) throw new RangeError('"strategies" expected at least one anchoring strategy, got none');
   }
 
   get strategies(): readonly AnchorStrategy[] {
-    return this.#o.strategies;
+    return this.#strategies;
   }
 
-  /**
-   * The ledger a strategy writes through: the calendar's, noting who anchored what. Strategies are given this
-   * one, never the calendar's directly.
-   */
-  ledgerFor(name: string): AnchorLedger {
+  /** The ledger a strategy writes through: the calendar's, noting who anchored what. */
+  #ledgerFor(name: string): AnchorLedger {
     const ledger = this.#o.ledger;
     return {
       index: ledger.index,
@@ -114,7 +119,7 @@ export class Anchoring {
   /** One pass of every strategy, in order. Never rejects; concurrent calls share the pass in progress. */
   poll(): Promise<void> {
     this.#polling ??= (async () => {
-      const list = this.#o.strategies;
+      const list = this.#strategies;
       for (let k = 0; k < list.length; k++) {
         if (this.#stopped) return;
         await (list[k] as AnchorStrategy).poll(this.#context(k));
@@ -135,16 +140,20 @@ export class Anchoring {
   }
 
   /** Stops polling and every strategy (each waits for its poll in progress, within its bound). Idempotent. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await Promise.all(this.#o.strategies.map((s) => s.stop()));
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stopped = true;
+      clearTimeout(this.#timer);
+      await Promise.all(this.#strategies.map((s) => s.stop()));
+      this.#o.onStopped?.();
+    })();
+    return this.#stopping;
   }
 
   #context(k: number): StrategyContext {
     return {
       pending: (limit, exclude = []) => {
-        const others = this.#o.strategies.flatMap((s, i) => (i === k ? [] : s.held()));
+        const others = this.#strategies.flatMap((s, i) => (i === k ? [] : s.held()));
         const index = this.#o.ledger.index;
         const free = index.anchors.uncovered(index.commitCount, Number.MAX_SAFE_INTEGER, normalize([...others, ...exclude]));
         const mine = k === 0 ? subtract(free, this.#handed.flatMap((h) => h.ranges)) : intersect(free, this.#handed.find((h) => h.level === k)?.ranges ?? []);
@@ -152,15 +161,15 @@ export class Anchoring {
       },
       release: (ranges, why) => {
         if (ranges.length === 0) return;
-        const next = k + 1 < this.#o.strategies.length ? k + 1 : 0;
+        const next = k + 1 < this.#strategies.length ? k + 1 : 0;
         this.#handed = this.#handed.map((h) => ({ level: h.level, ranges: subtract(h.ranges, ranges) })).filter((h) => h.ranges.length > 0);
         if (next > 0) {
           const at = this.#handed.find((h) => h.level === next);
           if (at) at.ranges = normalize([...at.ranges, ...ranges]);
           else this.#handed.push({ level: next, ranges: normalize(ranges) });
         }
-        const to = this.#o.strategies[next] as AnchorStrategy;
-        this.#o.log('warn', `commitments handed from ${(this.#o.strategies[k] as AnchorStrategy).name} to ${to.name}`, { commitments: countOf(ranges), why });
+        const to = this.#strategies[next] as AnchorStrategy;
+        this.#o.log('warn', `commitments handed from ${(this.#strategies[k] as AnchorStrategy).name} to ${to.name}`, { commitments: countOf(ranges), why });
       },
     };
   }
@@ -180,13 +189,13 @@ export class Anchoring {
 
   /** The 404 reason for pending commit number `n`: the holder's, or the reason of the strategy that takes it next. */
   pendingReason(n: number): string | undefined {
-    for (const s of this.#o.strategies) if (s.held().some((r) => n >= r.start && n < r.end)) return s.pendingReason(n);
-    return this.#o.strategies[this.#levelOf(n)]?.pendingReason(n);
+    for (const s of this.#strategies) if (s.held().some((r) => n >= r.start && n < r.end)) return s.pendingReason(n);
+    return this.#strategies[this.#levelOf(n)]?.pendingReason(n);
   }
 
   /** GET /tip: the tip of a transaction being built, the first strategy's that has one. */
   tip(): Uint8Array | undefined {
-    for (const s of this.#o.strategies) {
+    for (const s of this.#strategies) {
       const t = s.tip();
       if (t !== undefined) return t;
     }
@@ -195,14 +204,14 @@ export class Anchoring {
 
   /** Client-safe descriptions of what keeps anchoring from working, each named by its strategy. */
   problems(): string[] {
-    return this.#o.strategies.flatMap((s) => s.problems().map((p) => `${s.name}: ${p}`));
+    return this.#strategies.flatMap((s) => s.problems().map((p) => `${s.name}: ${p}`));
   }
 
   report(): AnchoringReport {
     const last = this.#recent[0];
     const index = this.#o.ledger.index;
     const summary: Record<string, StatusValue> = {
-      strategies: this.#o.strategies.map((s) => s.name).join(', '),
+      strategies: this.#strategies.map((s) => s.name).join(', '),
       pendingCommitments: countOf(index.anchors.uncovered(index.commitCount, Number.MAX_SAFE_INTEGER)),
       lastAnchorBy: last?.by ?? null,
       lastAnchorAt: last === undefined ? null : new Date(last.at).toISOString(),
@@ -210,13 +219,13 @@ export class Anchoring {
     };
     return {
       summary,
-      strategies: this.#o.strategies.map((s) => ({ name: s.name, kind: s.kind, record: s.status() })),
+      strategies: this.#strategies.map((s) => ({ name: s.name, kind: s.kind, record: s.status() })),
       recent: [...this.#recent],
     };
   }
 
   registerMetrics(r: Registry): void {
-    for (const s of this.#o.strategies) s.registerMetrics(r);
+    for (const s of this.#strategies) s.registerMetrics(r);
     this.#counters = {
       anchors: r.counter('ots_anchors_total', 'Anchor records written, by the strategy that anchored them'),
       duplicates: r.counter('ots_anchor_duplicates_total', 'Complete anchors not written: another strategy anchored their commitments first'),

@@ -74,6 +74,8 @@ export class WalletStamper implements AnchorStrategy {
   #pendingCount = 0;
   #balance: { block: string; sats: number } | undefined;
   #rpcErrors = 0;
+  /** A poll has gone through with the node since start. */
+  #answered = false;
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -185,7 +187,8 @@ export class WalletStamper implements AnchorStrategy {
   }
 
   problems(): string[] {
-    return this.conditions.list().map((c) => CONDITION_TEXT[c.code]);
+    const out = this.conditions.list().map((c) => CONDITION_TEXT[c.code]);
+    return this.#answered || out.length > 0 ? out : ['the node has not answered yet'];
   }
 
   status(): AnchoringStatus {
@@ -202,6 +205,7 @@ export class WalletStamper implements AnchorStrategy {
   async #pollSafely(ctx: StrategyContext): Promise<void> {
     try {
       await this.#pollOnce(ctx);
+      this.#answered = true;
       for (const c of ['node-unavailable', 'node-warmup', 'node-auth', 'node-error', 'wallet-not-loaded', 'state-write', 'sign-failed', 'internal'] as const) this.conditions.clear(c);
     } catch (err) {
       await this.#noteFailure(err);
