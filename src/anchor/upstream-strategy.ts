@@ -227,7 +227,10 @@ export class UpstreamStrategy implements AnchorStrategy {
   /** One submission: forgotten once anchored (by anyone), asked about every pollMs, released on a refusal or the timeout. */
   async #follow(s: Submission, tipHeight: number, ctx: StrategyContext): Promise<void> {
     const now = this.#now();
-    if (s.ranges.every((r) => this.#o.ledger.index.anchors.uncovered(r.end, 1, [{ start: 0, end: r.start }]).length === 0)) {
+    // A released submission whose commitments another strategy anchored is of no use any more. A held one is
+    // only ever anchored by this strategy (no other takes held commitments): it is asked about as usual, and
+    // writing its anchor again (after a crash between the record and the state) finds the same record.
+    if (s.releasedAt !== null && s.ranges.every((r) => this.#o.ledger.index.anchors.uncovered(r.end, 1, [{ start: 0, end: r.start }]).length === 0)) {
       this.#forget(s);
       return;
     }

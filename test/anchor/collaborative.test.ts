@@ -20,6 +20,7 @@ import { startMirrorProcess, until } from '../mirror/fixtures/mirror-process.js'
 import { DetachedTimestampFile, Timestamp } from '../../src/ots/index.js';
 import type { BitcoinRpc, RegtestNode } from '../../src/bitcoin/index.js';
 import type { StatusInfo } from '../../src/http/status-info.js';
+import { Journal } from '../../src/journal/index.js';
 import { fundedWallet, mineEmpty, opReturnTxids } from './harness.js';
 
 const run = promisify(execFile);
@@ -223,6 +224,45 @@ describe('one transaction for many calendars', () => {
       }
     } finally {
       expect((await follower.stop()).code).toBe(0);
+    }
+  });
+
+  it('kill -9 of the follower in each phase: nothing lost, nothing paid twice, each anchor written once', async () => {
+    const n = regtest.node;
+    const phases: Array<[string, (f: CalendarProcess) => Promise<unknown>]> = [
+      ['tip submitted', (f) => f.waitFor((l) => l['msg'] === 'tip submitted to the master calendar', 20_000)],
+      ['waiting for the master', () => until(async () => (await fetch(`${master.url}/tip`)).status === 200, "the master's transaction", 20_000)],
+      ['right after the anchor', async (f) => {
+        await until(async () => (await fetch(`${master.url}/tip`)).status === 200, "the master's transaction", 20_000);
+        await n.mine(2);
+        return f.waitFor((l) => l['msg'] === "commitments anchored through the master's transaction", 20_000);
+      }],
+    ];
+    for (const [phase, reach] of phases) {
+      const w = await fundedWallet(n, [10_000_000]);
+      const args = followerArgs(n, w.wallet as string, master.url);
+      const first = await startCalendarProcess({ tickMs: 100, args });
+      const commitments = [await stamp(first), await stamp(first)];
+      await reach(first);
+      first.kill('SIGKILL');
+      await first.exited;
+      const again = await startCalendarProcess({ dataDir: first.dataDir, port: first.port, tickMs: 100, args });
+      commitments.push(await stamp(again));
+      await mineUntilComplete(n, again, commitments);
+      expect((await again.stop()).code, phase).toBe(0);
+      expect(await opReturnTxids(w), phase).toEqual([]);
+      // every commitment in exactly one anchor record of the follower's journal
+      const journal = await Journal.open({ dir: join(first.dataDir, 'journal'), log: () => undefined });
+      const covered = new Map<number, number>();
+      let commits = 0;
+      for await (const { record } of journal.scan(0)) {
+        if (record.type === 'commit') commits++;
+        if (record.type !== 'anchor') continue;
+        for (const r of record.anchor.ranges) for (let c = r.start; c < r.end; c++) covered.set(c, (covered.get(c) ?? 0) + 1);
+      }
+      await journal.close();
+      expect(commits, phase).toBe(3);
+      expect([...covered.entries()].sort(), phase).toEqual([[0, 1], [1, 1], [2, 1]]);
     }
   });
 });
