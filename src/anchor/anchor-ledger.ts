@@ -8,7 +8,9 @@ import { merkleRoot } from '../ots/index.js';
 /**
  * Contract (style rule 8), met by `Calendar`:
  * - `appendAnchor` is durable and indexed on resolve, and idempotent: the same tip and ranges as a live
- *   anchor return that anchor's sequence number without writing again;
+ *   anchor return that anchor's sequence number without writing again. It resolves null, writing nothing,
+ *   when every commitment it names is covered by another live anchor already (the first complete anchor
+ *   wins); it rejects an anchor whose timestamp ends in anything but block-header attestations;
  * - `appendRevocation` is durable and indexed on resolve; not idempotent (callers check `revoked`);
  * - the index reads are synchronous and see every durable record.
  */
@@ -22,7 +24,7 @@ export interface AnchorLedger {
     /** sha256 of each commitment in `ranges`, in order: the leaves of the anchor's merkle tree. */
     anchorLeaves(anchor: { ranges: ReadonlyArray<CommitRange> }): Uint8Array[];
   };
-  appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }): Promise<number>;
+  appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }): Promise<number | null>;
   appendRevocation(anchorSeq: number, reason: string): Promise<void>;
 }
 

@@ -16,6 +16,10 @@ export type ConditionCode =
   | 'sign-failed'
   | 'state-write'
   | 'anchor-failed'
+  | 'upstream-unreachable'
+  | 'upstream-refused'
+  | 'upstream-proof-refused'
+  | 'upstream-late'
   | 'internal';
 
 /**
@@ -35,6 +39,10 @@ export const CONDITION_TEXT: Readonly<Record<ConditionCode, string>> = {
   'sign-failed': 'the wallet could not sign the timestamp transaction',
   'state-write': 'the anchoring state cannot be written; nothing is sent until it can',
   'anchor-failed': 'a mined transaction could not be turned into proofs yet',
+  'upstream-unreachable': 'the master calendar does not answer',
+  'upstream-refused': 'the master calendar refused the submission',
+  'upstream-proof-refused': "the master calendar's proof was refused; its commitments went to the next strategy",
+  'upstream-late': 'the master calendar did not complete a proof in time; its commitments went to the next strategy',
   internal: 'an anchoring step failed unexpectedly',
 };
 

@@ -1,11 +1,16 @@
 /**
- * @module Bitcoin anchoring with the calendar's own wallet: the public pieces of src/anchor (start, the stamper and the seams it is built from).
+ * @module Anchoring: the public pieces of src/anchor — the runner and its strategies (master calendars, the calendar's own wallet) behind one contract, and the shared pieces they are built from.
  *
  * `startAnchoring` is what the calendar command calls; the rest is exported for tests, benchmarks and
- * other strategies (upstream, external) that reuse the state, fee and proof pieces.
+ * strategies that reuse the state, fee, chain-watching and proof pieces.
  */
-export { type Anchoring, type StartAnchoringOptions, startAnchoring } from './start.js';
+export { type StartAnchoringOptions, startAnchoring } from './start.js';
+export { type AnchoringOptions, type AnchoringReport, type AnchorEvent, Anchoring } from './anchoring.js';
+export { type AnchorStrategy, type StrategyContext, type StrategyKind } from './strategy.js';
 export { type WalletStamperOptions, WalletStamper } from './wallet-stamper.js';
+export { type UpstreamSettings, type UpstreamStrategyOptions, type UpstreamRpc, TIMESTAMP_TX_VSIZE, UpstreamStrategy } from './upstream-strategy.js';
+export { type Submission, type UpstreamState, type UpstreamAnchor, UpstreamStore, upstreamStateFile, emptyUpstreamState, encodeUpstreamState, decodeUpstreamState } from './upstream-state.js';
+export { type TrackedState, type TxLookup, type TxTrackerOptions, TxTracker } from './tx-tracker.js';
 export { type AnchorSettings, type StamperSettings, ANCHOR_DEFAULTS, REJECTION_FACTOR, satPerVbToKvB } from './settings.js';
 export { type AnchorErrorCode, AnchorError, StamperStateError, StateWriteError, WalletSigningError } from './errors.js';
 export { type AnchorLedger, TipBuilder, countOf, pendingRanges, tipOf } from './anchor-ledger.js';
@@ -41,4 +46,4 @@ export { type CycleRpc, type CycleDeps, type VersionContent, type CycleOutcome, 
 export { type PendingView, type PauseReason, MAX_REASON_LENGTH, isClientSafeReason, defaultReason, pendingReason } from './pending-status.js';
 export { anchoringMetrics } from './metrics.js';
 export { type ConditionCode, type Condition, Conditions, conditionOf } from './conditions.js';
-export { type AnchoringStatus, stamperStatus, pendingView } from './stamper-status.js';
+export { type AnchoringStatus, type StatusValue, stamperStatus, pendingView } from './stamper-status.js';

@@ -14,6 +14,9 @@ export const ANCHOR_DEFAULTS = Object.freeze({
   maxCommitmentsPerTx: 100_000,
   pollIntervalMs: 1000,
   feeTargetBlocks: 6,
+  /** A master calendar's proof usually takes its interval plus six blocks; four hours leaves room for a slow one. */
+  upstreamTimeoutSeconds: 14_400,
+  upstreamPollMs: 10_000,
 });
 
 /** The reference's factor for a version the node refused (-26) (reference-server §5.5). */
@@ -37,6 +40,12 @@ export interface AnchorSettings extends StamperSettings {
   rpcCookie?: string;
   rpcWallet?: string;
   pollIntervalMs: number;
+  /** Master calendars, in priority order, before the wallet (collaborative timestamping). */
+  upstreams: readonly string[];
+  upstreamTimeoutMs: number;
+  upstreamPollMs: number;
+  /** Whether the calendar's own wallet pays (last in the list); false: only the upstreams do. */
+  wallet: boolean;
 }
 
 /** sat/vB as configured (fractions allowed) → integer sat/kvB. */

@@ -14,7 +14,10 @@ import type { StamperState, TxRef } from './stamper-state.js';
  * the status page's conventions: `…Txid` and `…BlockHash` get explorer links, `…At` is a time,
  * `…Sats` / `…SatPerVb` carry units.
  */
-export type AnchoringStatus = Record<string, string | number | boolean | null>;
+export type AnchoringStatus = Record<string, StatusValue>;
+
+/** One value of a flat public record. */
+export type StatusValue = string | number | boolean | null;
 
 export interface StatusInputs {
   state: Readonly<StamperState>;

@@ -1,21 +1,14 @@
-/** @module Starting Bitcoin anchoring beside a running calendar from its settings: node client, chain check, the wallet stamper and its poll loop, and the 404 reasons handed to the calendar. */
+/** @module Starting anchoring beside a running calendar from its settings: the node client and chain check, the strategies in their order (master calendars, then the wallet), the runner, and the 404 reasons handed to the calendar. */
 import { BitcoinRpc, ChainMismatchError, checkGenesis } from '../bitcoin/index.js';
-import type { Log } from '../log/log.js';
 import type { PendingStatus } from '../calendar/calendar.js';
+import type { Log } from '../log/log.js';
+import { CalendarClient } from '../net/calendar-client.js';
 import type { AnchorLedger } from './anchor-ledger.js';
+import { Anchoring } from './anchoring.js';
 import type { AnchorSettings } from './settings.js';
-import type { AnchoringStatus } from './stamper-status.js';
+import type { AnchorStrategy } from './strategy.js';
+import { UpstreamStrategy } from './upstream-strategy.js';
 import { WalletStamper } from './wallet-stamper.js';
-
-/** A running anchoring strategy, as the calendar command holds it. */
-export interface Anchoring {
-  /** Stops polling; resolves once the poll in progress ended (or after a few seconds). Idempotent. */
-  stop(): Promise<void>;
-  /** Flat status for the status page and /status; no credentials. */
-  status(): AnchoringStatus;
-  /** The merkle tip of the newest unconfirmed transaction (GET /tip), if any. */
-  tip(): Uint8Array | undefined;
-}
 
 export interface StartAnchoringOptions {
   /** Anchoring's settings; undefined when no chain is configured (anchoring off). */
@@ -23,16 +16,20 @@ export interface StartAnchoringOptions {
   calendar: AnchorLedger & { setPendingStatus(fn: PendingStatus): void };
   dataDir: { stateDir: string };
   log: Log;
+  /** Sent to master calendars as User-Agent. */
+  userAgent?: string;
 }
 
 /** Read retries per call: the poll loop itself retries every poll-interval-ms, so few are needed. */
 const RPC_RETRIES = 2;
+/** Longest wait for a master calendar's answer. */
+const UPSTREAM_REQUEST_MS = 20_000;
 
 /**
- * Starts anchoring, or returns undefined when no chain is configured (the calendar then only
- * aggregates). Refuses to start (throws) on an unusable state file (StamperStateError) or a node on
- * another chain (ChainMismatchError). A node that
- * cannot be reached is not a reason to refuse: the chain is then checked at the first contact.
+ * Starts anchoring, or returns undefined when no chain is configured (the calendar then only aggregates).
+ * Refuses to start (throws) on an unusable state file (StamperStateError) or a node on another chain
+ * (ChainMismatchError). A node that cannot be reached is not a reason to refuse: the chain is then checked at
+ * the first contact.
  */
 export async function startAnchoring(opts: StartAnchoringOptions): Promise<Anchoring | undefined> {
   const { log } = opts;
@@ -55,26 +52,52 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
     if (err instanceof ChainMismatchError) throw err;
     log('warn', 'node not reachable at start; its chain is checked at the first contact', { node: rpc.endpoint, err });
   }
-  const stamper = WalletStamper.open({ rpc, chain: settings.chain, ledger: opts.calendar, stateDir: opts.dataDir.stateDir, settings, log, chainVerified });
-  opts.calendar.setPendingStatus((n) => stamper.pendingStatus(n));
-  stamper.start(settings.pollIntervalMs);
+  const anchoring = new Anchoring({
+    strategies: (ledgerFor) => {
+      const list: AnchorStrategy[] = settings.upstreams.map(
+        (url, i) =>
+          new UpstreamStrategy({
+            client: new CalendarClient(url, { userAgent: opts.userAgent ?? 'ots-calendar', timeoutMs: UPSTREAM_REQUEST_MS }),
+            position: i + 1,
+            rpc,
+            chain: settings.chain,
+            ledger: ledgerFor(`upstream calendar ${i + 1}`),
+            stateDir: opts.dataDir.stateDir,
+            settings: {
+              url,
+              timeoutMs: settings.upstreamTimeoutMs,
+              pollMs: settings.upstreamPollMs,
+              minTxIntervalMs: settings.minTxIntervalMs,
+              confirmations: settings.confirmations,
+              maxCommitmentsPerTx: settings.maxCommitmentsPerTx,
+              fallbackFeeRate: settings.fees.fallbackRate,
+              feeTargetBlocks: settings.feeTargetBlocks,
+            },
+            log,
+          }),
+      );
+      if (settings.wallet) list.push(WalletStamper.open({ rpc, chain: settings.chain, ledger: ledgerFor('wallet'), stateDir: opts.dataDir.stateDir, settings, log, chainVerified }));
+      return list;
+    },
+    ledger: opts.calendar,
+    chain: settings.chain,
+    pollIntervalMs: settings.pollIntervalMs,
+    log,
+    onStopped: () => {
+      opts.calendar.setPendingStatus(() => undefined);
+      log('info', 'anchoring stopped');
+    },
+  });
+  opts.calendar.setPendingStatus((n) => anchoring.pendingReason(n));
+  anchoring.start();
   log('info', 'anchoring on', {
     chain: settings.chain.name,
     node: rpc.endpoint,
-    wallet: settings.rpcWallet ?? null,
+    wallet: settings.wallet ? (settings.rpcWallet ?? '(default)') : null,
+    strategies: anchoring.strategies.map((s) => s.name),
     confirmations: settings.confirmations,
     minTxIntervalSeconds: settings.minTxIntervalMs / 1000,
     maxFee: settings.fees.maxFee,
   });
-  let stopping: Promise<void> | undefined;
-  return {
-    stop: () =>
-      (stopping ??= (async () => {
-        await stamper.stop();
-        opts.calendar.setPendingStatus(() => undefined);
-        log('info', 'anchoring stopped', { pendingTx: stamper.state.cycle?.versions.at(-1)?.txid ?? null });
-      })()),
-    status: () => stamper.status(),
-    tip: () => stamper.tip(),
-  };
+  return anchoring;
 }

@@ -1,5 +1,5 @@
 /**
- * @module The wallet stamper: wires chain following, confirmations, the timestamp cycle, the fee policy and the persisted state into one `poll()` that never throws (a failure becomes a condition, logged once, shown in the status, retried next poll).
+ * @module The wallet strategy: the calendar pays for its own transactions. It wires the shared chain watching (tx-tracker.ts), the timestamp cycle, the fee policy and its persisted state into one `poll()` that never throws (a failure becomes a condition, logged once, shown in the status, retried next poll).
  *
  * One poll, in order:
  *   1. follow the chain from the last processed block: note our transactions in new blocks, put the
@@ -9,26 +9,26 @@
  *   4. mined transactions at the confirmation depth: proof re-checked, anchor record appended;
  *   5. once caught up with the chain: reconcile the open cycle and replace it at a new block, or start
  *      a new cycle when the interval has passed and commitments are pending.
- * Intake never waits on any of this: the aggregator and the calendar do not call the stamper.
+ * Intake never waits on any of this: the aggregator and the calendar do not call the stamper. Beside other
+ * strategies it takes only the commitments handed to it (`StrategyContext.pending`).
  */
 import { type BitcoinRpc, type Chain, RpcFailure, checkGenesis } from '../bitcoin/index.js';
 import type { CommitRange } from '../journal/index.js';
 import type { Log } from '../log/log.js';
+import type { Registry } from '../metrics/registry.js';
 import { type AnchorLedger, TipBuilder, countOf, pendingRanges } from './anchor-ledger.js';
-import { ChainFollower } from './chain-follower.js';
-import { Conditions, conditionOf } from './conditions.js';
-import { checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.js';
-import { StateWriteError } from './errors.js';
+import { CONDITION_TEXT, Conditions, conditionOf } from './conditions.js';
+import { anchoringMetrics } from './metrics.js';
 import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
-import { type AnchoredTx, type BlockRef, type StamperState, StateStore, type TxRef, type TxVersion, type WaitingTx, txRefOf } from './stamper-state.js';
+import { type BlockRef, type StamperState, StateStore, type TxVersion, txRefOf } from './stamper-state.js';
 import { type AnchoringStatus, pendingView, stamperStatus } from './stamper-status.js';
+import type { AnchorStrategy, StrategyContext } from './strategy.js';
 import { TimestampCycle, type VersionContent } from './timestamp-cycle.js';
 import { reportOutcome } from './cycle-report.js';
+import { TxTracker } from './tx-tracker.js';
 import { anyInMempool, findMined, rebroadcast } from './wallet-lookup.js';
 
-/** Blocks visited per poll at most, so a long catch-up still lets stop() in between polls. */
-const MAX_BLOCKS_PER_POLL = 200;
 /** After a cycle could not start (no funds, fee cap, refusal): try again at the next block or after this. */
 const START_RETRY_MS = 60_000;
 
@@ -48,7 +48,9 @@ export interface WalletStamperOptions {
   random?: () => number;
 }
 
-export class WalletStamper {
+export class WalletStamper implements AnchorStrategy {
+  readonly kind = 'wallet';
+  readonly name = 'wallet';
   readonly #rpc: BitcoinRpc;
   readonly #chain: Chain;
   readonly #ledger: AnchorLedger;
@@ -57,20 +59,23 @@ export class WalletStamper {
   readonly #log: Log;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #follower: ChainFollower;
+  readonly #tracker: TxTracker;
   readonly #cycle: TimestampCycle;
   readonly #tips: TipBuilder;
+  /** When this wallet is the only strategy: every pending commitment is its to take. */
+  readonly #alone: StrategyContext;
   readonly conditions: Conditions;
   // Owned by the poll (one at a time, see #polling); read by status() and pendingStatus().
   #state: StamperState;
   #chainVerified: boolean;
   #halted = false;
-  #anchorsCheckedAt: string | undefined;
   #replaceTriedAt: string | undefined;
   #startFailed: { block: string; at: number } | undefined;
   #pendingCount = 0;
   #balance: { block: string; sats: number } | undefined;
   #rpcErrors = 0;
+  /** A poll has gone through with the node since start. */
+  #answered = false;
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -87,8 +92,19 @@ export class WalletStamper {
     this.#random = o.random ?? Math.random;
     this.#chainVerified = o.chainVerified ?? false;
     this.conditions = new Conditions(o.log, this.#now);
-    this.#follower = new ChainFollower(o.rpc);
     this.#tips = new TipBuilder(o.ledger);
+    this.#tracker = new TxTracker({
+      rpc: o.rpc,
+      lookup: { anyInMempool: (v) => anyInMempool(o.rpc, v), findMined: (v) => findMined(o.rpc, v), rebroadcast: (txid) => rebroadcast(o.rpc, txid) },
+      ledger: o.ledger,
+      chain: o.chain,
+      confirmations: o.settings.confirmations,
+      state: () => this.#state,
+      save: () => this.#save(),
+      log: o.log,
+      conditions: this.conditions,
+      onBlock: (block, ids) => this.#onBlock(block, ids),
+    });
     this.#cycle = new TimestampCycle({
       rpc: o.rpc,
       fees: o.settings.fees,
@@ -105,6 +121,7 @@ export class WalletStamper {
         }
       },
     });
+    this.#alone = { pending: (limit, exclude = []) => pendingRanges(this.#ledger, limit, exclude), release: () => undefined };
     this.#refreshCount();
   }
 
@@ -119,13 +136,16 @@ export class WalletStamper {
     return this.#state;
   }
 
-  /** One pass (module comment). Never rejects; concurrent calls share the pass in progress. */
-  poll(): Promise<void> {
-    this.#polling ??= this.#pollSafely().finally(() => (this.#polling = undefined));
+  /**
+   * One pass (module comment). Never rejects; concurrent calls share the pass in progress. Without a context
+   * (the wallet alone, as in its own tests) every pending commitment is its to take.
+   */
+  poll(ctx: StrategyContext = this.#alone): Promise<void> {
+    this.#polling ??= this.#pollSafely(ctx).finally(() => (this.#polling = undefined));
     return this.#polling;
   }
 
-  /** Polls every `intervalMs` (measured from the end of one poll to the start of the next). */
+  /** Polls every `intervalMs` on its own (measured from the end of one poll to the start of the next). */
   start(intervalMs: number): void {
     if (this.#timer !== undefined || this.#stopped) return;
     const loop = async (): Promise<void> => {
@@ -153,9 +173,22 @@ export class WalletStamper {
     return pendingReason({ ...view, nextTxInSeconds: wait }, commitNumber);
   }
 
+  pendingReason(commitNumber: number): string | undefined {
+    return this.pendingStatus(commitNumber);
+  }
+
+  held(): CommitRange[] {
+    return [...this.#tracker.held(), ...(this.#state.cycle?.versions.at(-1)?.ranges ?? [])];
+  }
+
   /** The merkle tip of the newest unconfirmed version (GET /tip). */
   tip(): Uint8Array | undefined {
     return this.#state.cycle?.versions.at(-1)?.tip;
+  }
+
+  problems(): string[] {
+    const out = this.conditions.list().map((c) => CONDITION_TEXT[c.code]);
+    return this.#answered || out.length > 0 ? out : ['the node has not answered yet'];
   }
 
   status(): AnchoringStatus {
@@ -165,9 +198,14 @@ export class WalletStamper {
     });
   }
 
-  async #pollSafely(): Promise<void> {
+  registerMetrics(r: Registry): void {
+    anchoringMetrics(r, () => this.status());
+  }
+
+  async #pollSafely(ctx: StrategyContext): Promise<void> {
     try {
-      await this.#pollOnce();
+      await this.#pollOnce(ctx);
+      this.#answered = true;
       for (const c of ['node-unavailable', 'node-warmup', 'node-auth', 'node-error', 'wallet-not-loaded', 'state-write', 'sign-failed', 'internal'] as const) this.conditions.clear(c);
     } catch (err) {
       await this.#noteFailure(err);
@@ -175,20 +213,20 @@ export class WalletStamper {
     this.#refreshCount();
   }
 
-  async #pollOnce(): Promise<void> {
+  async #pollOnce(ctx: StrategyContext): Promise<void> {
     if (this.#halted) return;
     if (!this.#chainVerified) {
       await checkGenesis(this.#rpc, this.#chain);
       this.#chainVerified = true;
     }
-    const caughtUp = await this.#follow();
+    const caughtUp = await this.#tracker.follow();
     const tip = this.#state.lastBlock;
     if (tip === null) return;
     if (this.#balance?.block !== tip.hash) this.#balance = { block: tip.hash, sats: (await this.#rpc.getBalances()).trusted };
-    await this.#watchAnchors(tip);
-    await this.#checkBackInMempool();
-    await this.#confirm(tip);
-    if (caughtUp) await this.#advanceCycle(tip);
+    await this.#tracker.watchAnchors(tip);
+    await this.#tracker.checkBackInMempool();
+    await this.#tracker.confirm(tip);
+    if (caughtUp) await this.#advanceCycle(tip, ctx);
   }
 
   async #noteFailure(err: unknown): Promise<void> {
@@ -203,162 +241,27 @@ export class WalletStamper {
     this.#store.save(this.#state);
   }
 
-  // ---- 1. the chain ----
-
-  /** Visits blocks until the node's best block; false when the per-poll budget ran out first. */
-  async #follow(): Promise<boolean> {
-    for (let i = 0; i < MAX_BLOCKS_PER_POLL; i++) {
-      const step = await this.#follower.step(this.#state.lastBlock);
-      if (step.kind === 'idle') return true;
-      if (step.kind === 'start') {
-        this.#state.lastBlock = step.tip;
-        this.#save();
-        this.#log('info', 'following the chain from its tip', { height: step.tip.height, block: step.tip.hash });
-        return true;
-      }
-      if (step.kind === 'connect') {
-        this.#onConnect(step.block, step.txids);
-        this.#state.lastBlock = step.block;
-      } else {
-        await this.#onDisconnect(step.block, step.parent);
-        this.#state.lastBlock = step.parent;
-      }
-      this.#save();
-    }
-    return false;
-  }
-
-  #onConnect(block: BlockRef, txids: readonly string[]): void {
-    const ids = new Set(txids);
+  /** A new block: if it holds a version of the open cycle, the cycle is closed and its transaction waits for depth (the tracker saves). */
+  #onBlock(block: BlockRef, ids: ReadonlySet<string>): void {
     const cycle = this.#state.cycle;
     const mined = cycle?.versions.find((v) => ids.has(v.txid));
-    if (cycle !== null && mined !== undefined) {
-      this.#state.waiting.push({ versions: cycle.versions.map(txRefOf), mined: { txid: mined.txid, block } });
-      this.#state.cycle = null;
-      this.#state.nextCycleAt = this.#now() + Math.round(this.#s.minTxIntervalMs * (1 + 0.5 * this.#random()));
-      this.conditions.clear('fee-cap');
-      this.conditions.clear('tx-rejected');
-      this.#log('info', 'timestamp transaction mined', { txid: mined.txid, height: block.height, commitments: countOf(mined.ranges), fee: mined.fee, versions: cycle.versions.length });
-    }
-    for (const w of this.#state.waiting) {
-      const again = w.mined === null ? w.versions.find((v) => ids.has(v.txid)) : undefined;
-      if (again === undefined) continue;
-      w.mined = { txid: again.txid, block };
-      this.#log('info', 'transaction mined again after a reorg', { txid: again.txid, height: block.height });
-    }
-  }
-
-  async #onDisconnect(block: BlockRef, parent: BlockRef): Promise<void> {
-    this.#log('warn', 'block left the best chain', { height: block.height, block: block.hash });
-    for (const w of this.#state.waiting) {
-      if (w.mined !== null && w.mined.block.height > parent.height) this.#unmined(w);
-    }
-    for (const a of this.#state.anchored.filter((x) => x.block.height > parent.height)) await this.#revoke(a);
-  }
-
-  /** The block of a waiting transaction left the chain: tracked again from the mempool (the caller saves). */
-  #unmined(w: WaitingTx): void {
-    const m = w.mined;
-    if (m === null) return;
-    this.#log('warn', 'mined transaction unconfirmed again: its block left the chain', { txid: m.txid, height: m.block.height });
-    // The version that was mined is back in the mempool (it goes first: it is the one broadcast again), but
-    // a block of the new branch may hold any other version of its cycle (miners' mempools differ): all stay
-    // recognised, or that block's version would be paid for a second time.
-    const back = w.versions.find((v) => v.txid === m.txid) as TxRef;
-    w.versions = [back, ...w.versions.filter((v) => v !== back)];
-    w.mined = null;
-  }
-
-  /** Revocation record first (unless already revoked), then the state: a crash in between repeats neither wrongly. */
-  async #revoke(a: AnchoredTx): Promise<void> {
-    const info = this.#ledger.index.anchors.get(a.seq);
-    if (info !== undefined && !info.revoked) {
-      const reason = `reorg deeper than ${this.#s.confirmations} confirmations: block ${a.block.hash} at height ${a.block.height} left the best chain`;
-      await this.#ledger.appendRevocation(a.seq, reason);
-    }
-    this.#state.anchored = this.#state.anchored.filter((x) => x !== a);
-    // Tracked again like any transaction whose block left the chain (section 3 of the poll).
-    if (info !== undefined) this.#state.waiting.push({ versions: [{ txid: a.txid, tip: info.tip, ranges: [...info.ranges] }], mined: null });
-    this.#save();
-    this.#log('error', 'anchor revoked by a deep reorg; its commitments are pending again', { seq: a.seq, txid: a.txid, height: a.block.height });
-  }
-
-  // ---- 2. anchors ----
-
-  async #watchAnchors(tip: BlockRef): Promise<void> {
-    if (this.#anchorsCheckedAt === tip.hash) return;
-    const { gone, watched } = await checkAnchoredBlocks(this.#rpc, this.#state.anchored, tip.height);
-    for (const a of gone) await this.#revoke(a);
-    if (watched.length !== this.#state.anchored.length) {
-      this.#state.anchored = watched;
-      this.#save();
-    }
-    this.#anchorsCheckedAt = tip.hash;
-  }
-
-  // ---- 3. back in the mempool ----
-
-  async #checkBackInMempool(): Promise<void> {
-    for (const w of [...this.#state.waiting]) {
-      if (w.mined !== null || (await anyInMempool(this.#rpc, w.versions))) continue;
-      const mined = await findMined(this.#rpc, w.versions);
-      const tx = w.versions[0] as TxRef;
-      if (mined !== null) w.mined = mined;
-      else if (await rebroadcast(this.#rpc, tx.txid)) continue;
-      else {
-        this.#state.waiting = this.#state.waiting.filter((x) => x !== w);
-        this.#log('warn', 'transaction dropped after a reorg; its commitments go into the next transaction', { txid: tx.txid, commitments: countOf(tx.ranges) });
-      }
-      this.#save();
-    }
-  }
-
-  // ---- 4. depth ----
-
-  async #confirm(tip: BlockRef): Promise<void> {
-    for (const w of [...this.#state.waiting]) {
-      const m = w.mined;
-      if (m === null || depthOf(m.block.height, tip.height) < this.#s.confirmations) continue;
-      const v = w.versions.find((x) => x.txid === m.txid) as TxRef;
-      try {
-        const proof = await proofForMinedTx(this.#rpc, { txid: m.txid, block: m.block, tip: v.tip, attestation: this.#chain.attestation });
-        if (proof.kind === 'stale') {
-          // A block the follower never disconnects (found ahead of it in the mempool check, or left behind by
-          // a node that lost it): without this the transaction would wait on it forever.
-          this.#unmined(w);
-          this.#save();
-          continue;
-        }
-        const seq = await this.#ledger.appendAnchor({ tip: v.tip, ranges: v.ranges, timestamp: proof.timestamp });
-        this.#state.waiting = this.#state.waiting.filter((x) => x !== w);
-        this.#state.anchored.push({ seq, txid: m.txid, block: m.block });
-        this.#save();
-        this.conditions.clear('anchor-failed');
-        this.#log('info', 'commitments anchored', { txid: m.txid, height: m.block.height, commitments: countOf(v.ranges), seq, bytes: proof.timestamp.length });
-      } catch (err) {
-        if (err instanceof RpcFailure || err instanceof StateWriteError) throw err;
-        this.conditions.raise('anchor-failed', 'error', `cannot anchor transaction ${m.txid}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    if (cycle === null || mined === undefined) return;
+    this.#state.waiting.push({ versions: cycle.versions.map(txRefOf), mined: { txid: mined.txid, block } });
+    this.#state.cycle = null;
+    this.#state.nextCycleAt = this.#now() + Math.round(this.#s.minTxIntervalMs * (1 + 0.5 * this.#random()));
+    this.conditions.clear('fee-cap');
+    this.conditions.clear('tx-rejected');
+    this.#log('info', 'timestamp transaction mined', { txid: mined.txid, height: block.height, commitments: countOf(mined.ranges), fee: mined.fee, versions: cycle.versions.length });
   }
 
   // ---- 5. the cycle ----
 
-  #excluded(): CommitRange[] {
-    const out: CommitRange[] = [];
-    for (const w of this.#state.waiting) {
-      const held = w.mined === null ? w.versions : w.versions.filter((v) => v.txid === w.mined?.txid);
-      for (const v of held) out.push(...v.ranges);
-    }
-    return out;
-  }
-
-  #content(block: BlockRef): VersionContent | undefined {
-    const ranges = pendingRanges(this.#ledger, this.#s.maxCommitmentsPerTx, this.#excluded());
+  #content(block: BlockRef, ctx: StrategyContext): VersionContent | undefined {
+    const ranges = ctx.pending(this.#s.maxCommitmentsPerTx, this.#tracker.held());
     return ranges.length === 0 ? undefined : { ranges, tip: this.#tips.tip(ranges), block };
   }
 
-  async #advanceCycle(tip: BlockRef): Promise<void> {
+  async #advanceCycle(tip: BlockRef, ctx: StrategyContext): Promise<void> {
     const cycle = this.#state.cycle;
     if (cycle !== null) {
       const r = await this.#cycle.reconcile(cycle);
@@ -375,14 +278,14 @@ export class WalletStamper {
       const due = r.kind === 'bump' || latest.sentAtBlock !== tip.hash;
       if (!due || this.#replaceTriedAt === tip.hash) return;
       this.#replaceTriedAt = tip.hash;
-      const content = this.#content(tip);
+      const content = this.#content(tip, ctx);
       if (content !== undefined) reportOutcome(await this.#cycle.replace(cycle, content), latest, this.conditions, this.#log);
       return;
     }
     if (this.#now() < this.#state.nextCycleAt) return;
     const failed = this.#startFailed;
     if (failed !== undefined && failed.block === tip.hash && this.#now() - failed.at < START_RETRY_MS) return;
-    const content = this.#content(tip);
+    const content = this.#content(tip, ctx);
     if (content === undefined) return;
     const outcome = await this.#cycle.start(content);
     this.#startFailed = outcome.kind === 'sent' ? undefined : { block: tip.hash, at: this.#now() };

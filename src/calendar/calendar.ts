@@ -1,5 +1,5 @@
 /** @module The calendar service: turns each tick's root into a durable commitment and answers where any commitment stands (DESIGN §1–2). */
-import { encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
+import { Timestamp, encodePath, opAppend, opPrepend, pendingAttestation } from '../ots/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
 import { IndexFailedError, type CalendarIndex, type Lookup } from '../index/index.js';
 import type { Upstream } from '../aggregator/aggregator.js';
@@ -80,16 +80,22 @@ export class Calendar implements Upstream {
 
   /**
    * Records that the commitments in `ranges` (commit numbers, end exclusive) are anchored: `timestamp` is the
-   * serialized timestamp from their merkle tip to the attestation. Checked first (style rule 6): the ranges
-   * must name indexed commitments and the tip must be their merkle tip. Durable and indexed on resolve.
+   * serialized timestamp from their merkle tip to the attestation. Checked first (style rule 6): the timestamp
+   * must end in block-header attestations only (AnchorNotFinalError: never a pending one), the ranges must name
+   * indexed commitments and the tip must be their merkle tip. Durable and indexed on resolve.
    * Idempotent: an anchor already in the journal with the same tip and ranges is not written twice
-   * (a crash between the journal write and the stamper's own state file replays it).
+   * (a crash between the journal write and the stamper's own state file replays it). Resolves null, writing
+   * nothing, when another live anchor covers every one of its commitments already (the first complete anchor
+   * wins; one that covers some of them is written, and the index keeps the earlier anchor for those).
    */
-  async appendAnchor(anchor: { tip: Uint8Array; ranges: Ranges; timestamp: Uint8Array }): Promise<number> {
+  async appendAnchor(anchor: { tip: Uint8Array; ranges: Ranges; timestamp: Uint8Array }): Promise<number | null> {
     for (const a of this.index.anchors.all()) {
       if (!a.revoked && Buffer.compare(a.tip, anchor.tip) === 0 && sameRanges(a.ranges, anchor.ranges)) return a.seq;
     }
+    checkFinal(anchor.tip, anchor.timestamp);
     this.index.checkAnchor(anchor);
+    // the first complete anchor wins: one whose every commitment is anchored already is not written
+    if (anchor.ranges.every((r) => allCovered(this.index, r))) return null;
     const ranges = anchor.ranges.map((r) => ({ start: r.start, end: r.end }));
     return this.#append({ type: 'anchor', anchor: { tip: anchor.tip, ranges, timestamp: anchor.timestamp } });
   }
@@ -107,6 +113,32 @@ export class Calendar implements Upstream {
     const reason = this.#pendingStatus(found.commitNumber) ?? PENDING_REASON;
     return { kind: 'pending', reason, commitNumber: found.commitNumber };
   }
+}
+
+/** An anchor's timestamp does not end where a complete proof must: only in block-header attestations. */
+export class AnchorNotFinalError extends Error {
+  readonly code = 'anchor-not-final';
+  constructor(detail: string) {
+    super(`an anchor's timestamp must end in block-header attestations only: ${detail}`);
+    this.name = 'AnchorNotFinalError';
+  }
+}
+
+function checkFinal(tip: Uint8Array, timestamp: Uint8Array): void {
+  let attestations: ReturnType<Timestamp['allAttestations']>;
+  try {
+    attestations = Timestamp.fromBytes(timestamp, tip).allAttestations();
+  } catch (err) {
+    throw new AnchorNotFinalError(`it does not decode from the tip (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (attestations.length === 0) throw new AnchorNotFinalError('it has no attestation');
+  const other = attestations.find(({ attestation }) => attestation.kind !== 'bitcoin' && attestation.kind !== 'litecoin');
+  if (other !== undefined) throw new AnchorNotFinalError(`it ends in a ${other.attestation.kind} attestation`);
+}
+
+/** True when every commitment of `r` is covered by a live anchor. */
+function allCovered(index: CalendarIndex, r: { start: number; end: number }): boolean {
+  return index.anchors.uncovered(r.end, 1, [{ start: 0, end: r.start }]).length === 0;
 }
 
 function sameRanges(a: Ranges, b: Ranges): boolean {

@@ -17,6 +17,17 @@ function checkHttpUrl(v: ConfigValue): string | undefined {
   return undefined;
 }
 
+function checkHttpUrls(v: ConfigValue): string | undefined {
+  const all = Array.isArray(v) ? v : [String(v)];
+  for (const one of all) {
+    const p = checkHttpUrl(one);
+    // the value is not echoed: a master's URL may carry credentials
+    if (p !== undefined) return `(one of them) ${p}`;
+  }
+  const trimmed = all.map((u) => u.replace(/\/+$/, ''));
+  return trimmed.some((u, i) => trimmed.indexOf(u) !== i) ? 'names the same calendar twice' : undefined;
+}
+
 function checkWalletName(v: ConfigValue): string | undefined {
   // Core accepts most names; control characters would only reach its log garbled.
   return [...String(v)].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) ? 'must not contain control characters' : undefined;
@@ -121,6 +132,24 @@ export const ANCHOR_OPTIONS = [
     max: 600_000,
     commands: COMMANDS,
   },
+  {
+    key: 'anchor-upstream',
+    type: 'list',
+    help: 'a master calendar that pays: each cycle the merkle tip of the pending commitments is submitted to it and its complete proof, checked against the node, is taken (repeat for several, in priority order; the wallet, if any, comes last)',
+    commands: COMMANDS,
+    check: checkHttpUrls,
+  },
+  {
+    key: 'anchor-upstream-timeout',
+    type: 'int',
+    help: 'seconds a master calendar has to complete an acceptable proof before its commitments go to the next strategy',
+    default: ANCHOR_DEFAULTS.upstreamTimeoutSeconds,
+    min: 1,
+    max: 30 * 86_400,
+    commands: COMMANDS,
+  },
+  { key: 'anchor-upstream-poll-ms', type: 'int', help: 'milliseconds between two questions to a master calendar about one tip', default: ANCHOR_DEFAULTS.upstreamPollMs, min: 50, max: 3_600_000, commands: COMMANDS },
+  { key: 'anchor-wallet', type: 'bool', help: 'the calendar\'s own wallet pays, after any master calendar (--no-anchor-wallet: only the masters do)', default: true, commands: COMMANDS },
   { key: 'explorer-url', type: 'string', help: 'block explorer for transaction links in the status, e.g. https://mempool.space', commands: COMMANDS, check: checkHttpUrl },
 ] as const satisfies readonly OptionSpec[];
 
@@ -137,6 +166,9 @@ export function anchorSettings(config: AnchorConfig): { settings: AnchorSettings
   if (config['rpc-url'] !== undefined && config['rpc-cookie'] !== undefined && /^[a-z]+:\/\/[^/@]+@/i.test(config['rpc-url'])) {
     problems.push('"rpc-url" carries credentials and "rpc-cookie" is set too; use one of them');
   }
+  if (!config['anchor-wallet'] && (config['anchor-upstream'] ?? []).length === 0) {
+    problems.push('"anchor-wallet" is off and no "anchor-upstream" is given: nothing would pay for a transaction (give a master calendar with --anchor-upstream URL, or leave the wallet on)');
+  }
   const chain = getChain(config.chain);
   const settings: AnchorSettings = {
     chain,
@@ -148,6 +180,10 @@ export function anchorSettings(config: AnchorConfig): { settings: AnchorSettings
     feeTargetBlocks: config['fee-target-blocks'],
     maxCommitmentsPerTx: config['max-commitments-per-tx'],
     pollIntervalMs: config['poll-interval-ms'],
+    upstreams: config['anchor-upstream'] ?? [],
+    upstreamTimeoutMs: config['anchor-upstream-timeout'] * 1000,
+    upstreamPollMs: config['anchor-upstream-poll-ms'],
+    wallet: config['anchor-wallet'],
     fees: {
       fallbackRate: satPerVbToKvB(config['fee-rate']),
       increment: satPerVbToKvB(config['fee-increment']),

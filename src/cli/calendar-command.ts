@@ -5,7 +5,8 @@ import { Calendar } from '../calendar/calendar.js';
 import { openDataDir } from '../calendar/data-dir.js';
 import { calendarMetrics } from '../calendar/metrics.js';
 import { aggregatorMetrics } from '../aggregator/metrics.js';
-import { anchoringMetrics, startAnchoring, type AnchorSettings } from '../anchor/index.js';
+import { startAnchoring, type AnchorSettings, type AnchoringReport } from '../anchor/index.js';
+import { VERSION } from './version.js';
 import { mirrorApiRoutes } from '../http/journal-routes.js';
 import { Registry } from '../metrics/registry.js';
 import { anchorSettings } from './anchor-options.js';
@@ -14,7 +15,7 @@ import { directoryBytes } from './disk-usage.js';
 import type { Logger } from './log.js';
 import type { ConfigFor } from './options.js';
 import { progressReporter } from './progress.js';
-import { serveRole, type RunningServer } from './serve-role.js';
+import { serveRole, type RoleStatus, type RunningServer } from './serve-role.js';
 import { hostUrl, serverSettings, tickSettings, type ServerSettings, type TickSettings } from './server-settings.js';
 
 export const CALENDAR_SUMMARY = 'Run a calendar: aggregate digests, keep the journal and index, serve proofs.';
@@ -66,7 +67,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
     log.info('journal open', { records: journal.head().size, commitments: index.commitCount, anchors: index.anchors.size });
 
     const calendar = new Calendar({ journal, index, hmacKey: dataDir.hmacKey, uri: dataDir.uri });
-    const anchoring = await startAnchoring({ settings: s.anchor, calendar, dataDir, log: log.child({ part: 'anchoring' }).log });
+    const anchoring = await startAnchoring({ settings: s.anchor, calendar, dataDir, log: log.child({ part: 'anchoring' }).log, userAgent: `ots-calendar/${VERSION} (calendar)` });
     if (anchoring) cleanups.push(() => anchoring.stop());
     const registry = new Registry();
     const pending = (): number => index.commitCount - index.anchors.coveredCount();
@@ -74,7 +75,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
     let queued = (): number => 0;
     const aggregator = makeAggregator(s.ticks, calendar, aggregatorMetrics(registry, () => queued()), log);
     queued = () => aggregator.queued;
-    if (anchoring) anchoringMetrics(registry, () => anchoring.status());
+    anchoring?.registerMetrics(registry);
 
     /** Whether this process takes and answers requests: the journal, the index and intake (not anchoring: that has its own probe). */
     const problems = (): string[] => {
@@ -89,15 +90,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
       if (index.indexedSize < journal.head().size) out.push('index catching up');
       return out;
     };
-    const anchoringProblems = (): string[] => {
-      if (!anchoring) return ['anchoring is off: no chain configured'];
-      const st = anchoring.status();
-      const out: string[] = [];
-      if (st['nodeReachable'] !== true) out.push('Bitcoin node not reachable');
-      // condition codes only: their messages name the node, which no client may see
-      if (typeof st['problems'] === 'string') out.push(`conditions ${st['problems']}`);
-      return out;
-    };
+    const anchoringProblems = (): string[] => (anchoring ? anchoring.problems() : ['anchoring is off: no chain configured']);
     return await serveRole({
       role: 'calendar',
       settings: s,
@@ -121,7 +114,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
           queued: aggregator.queued,
           pendingCommitments: pending(),
           ...(s.explorerUrl ? { explorerUrl: s.explorerUrl } : {}),
-          ...(anchoring ? { anchoring: anchoring.status() } : {}),
+          ...(anchoring ? anchoringStatus(anchoring.report()) : {}),
         }),
         problems,
         probes: { anchoring: anchoringProblems },
@@ -144,4 +137,13 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
     await unwind().catch(() => undefined);
     throw err;
   }
+}
+
+/** The anchoring part of the status record: the summary, each strategy's record, the latest anchors. */
+function anchoringStatus(r: AnchoringReport): Pick<RoleStatus, 'anchoring' | 'anchoringStrategies' | 'recentAnchors'> {
+  return {
+    anchoring: r.summary,
+    anchoringStrategies: r.strategies,
+    recentAnchors: r.recent.map((e) => ({ by: e.by, at: new Date(e.at).toISOString(), height: e.height, commitments: e.commitments })),
+  };
 }

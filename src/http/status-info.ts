@@ -47,6 +47,10 @@ export interface StatusInfo {
    * booleans yes/no; null "none".
    */
   anchoring?: Record<string, StatusValue>;
+  /** Each anchoring strategy in the order it is tried (master calendars, the wallet), with its own record, shown like `anchoring`. */
+  anchoringStrategies?: Array<{ name: string; kind: string; record: Record<string, StatusValue> }>;
+  /** The latest anchors, newest first: who anchored them (which strategy), when, in which block. */
+  recentAnchors?: Array<{ by: string; at: string; height: number | null; commitments: number }>;
   /** Mirror: the follower's state as a flat record, shown like `anchoring`. */
   mirror?: Record<string, StatusValue>;
   /** Aggregator: how its upstream calendars answer, as a flat record shown like `anchoring`. */

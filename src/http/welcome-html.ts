@@ -105,9 +105,26 @@ function records(s: StatusInfo, now: Date): string {
   const explorer = httpUrl(s.explorerUrl);
   let html = '';
   if (s.anchoring && Object.keys(s.anchoring).length > 0) html += `<h2 id="anchoring">${esc(s.chain ?? 'Blockchain')} anchoring</h2>\n${rows(recordRows(s.anchoring, explorer, now))}\n`;
+  for (const st of s.anchoringStrategies ?? []) html += `<h3>${esc(strategyTitle(st.kind, st.name))}</h3>\n${rows(recordRows(st.record, explorer, now))}\n`;
+  if (s.recentAnchors && s.recentAnchors.length > 0) {
+    const items = s.recentAnchors.map((a) => {
+      const at = parseTime(a.at);
+      const block = a.height === null ? '' : ` in block ${a.height}`;
+      return `<li>${formatNumber(a.commitments)} commitments${block}, by ${esc(a.by)}, ${at ? timeHtml(at, now) : esc(a.at)}</li>`;
+    });
+    html += `<h3>Latest anchors</h3>\n<ul>${items.join('')}</ul>\n`;
+  }
   if (s.mirror && Object.keys(s.mirror).length > 0) html += `<h2 id="mirroring">Mirroring</h2>\n${rows(recordRows(s.mirror, explorer, now))}\n`;
   if (s.aggregator && Object.keys(s.aggregator).length > 0) html += `<h2 id="submitting">Submitting to calendars</h2>\n${rows(recordRows(s.aggregator, explorer, now))}\n`;
   return html;
+}
+
+/** How a strategy is introduced: the wallet pays itself, a master calendar pays for this calendar's commitments. */
+function strategyTitle(kind: string, name: string): string {
+  if (kind === 'wallet') return "This calendar's own wallet";
+  if (kind === 'upstream') return `A master calendar pays (${name})`;
+  if (kind === 'external') return 'Donated transactions';
+  return name;
 }
 
 function urlList(urls: string[]): string {

@@ -1,12 +1,12 @@
 /** @module How the welcome page shows a flat status record (anchoring, mirroring): labels from the keys, units, times and explorer links from the key endings (see StatusInfo.anchoring). */
 import type { StatusValue } from './status-info.js';
-import { escapeHtml as esc, formatNumber, labelOf, link, parseTime, timeHtml } from './welcome-format.js';
+import { escapeHtml as esc, formatDuration, formatNumber, labelOf, link, parseTime, timeHtml } from './welcome-format.js';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 const UNIT = /(Sats|SatVb|_sats|_sat_vb)$/;
 const TIME = /(At|Time|_at|_time)$/;
 
-type Unit = 'sats' | 'sat/vB';
+type Unit = 'sats' | 'sat/vB' | 'seconds';
 
 /**
  * How the page names the keys of the records it knows (anchoring, mirroring, submitting), with their units; a
@@ -14,8 +14,13 @@ type Unit = 'sats' | 'sat/vB';
  * are labelled from their spelling (`recordLabel`).
  */
 export const FIELD_LABELS: Readonly<Record<string, { label: string; unit?: Unit } | null>> = {
-  // anchoring (src/anchor/stamper-status.ts)
-  anchoring: { label: 'Paid by' },
+  // anchoring as a whole (src/anchor/anchoring.ts)
+  strategies: { label: 'Who pays, in the order tried' },
+  lastAnchorBy: { label: 'Last anchored by' },
+  lastAnchorAt: { label: 'Last anchor' },
+  duplicateAnchorsDropped: { label: 'Complete anchors not recorded (another came first)' },
+  // the wallet strategy (src/anchor/stamper-status.ts)
+  anchoring: { label: 'Kind' },
   chain: null,
   nodeReachable: { label: 'Node answering' },
   blockHeight: { label: 'Latest block seen' },
@@ -40,6 +45,17 @@ export const FIELD_LABELS: Readonly<Record<string, { label: string; unit?: Unit 
   problems: null,
   problemsText: { label: 'Problems' },
   rpcErrors: { label: 'Failed calls to the node since start' },
+  // the upstream strategy (src/anchor/upstream-strategy.ts)
+  master: { label: 'Master calendar' },
+  masterAnswering: { label: 'Master answering' },
+  submissionsWaiting: { label: 'Tips waiting for its proof' },
+  commitmentsSubmitted: { label: 'Commitments in them' },
+  submissionsLate: { label: 'Tips past the timeout, still asked about' },
+  lastSubmittedAt: { label: 'Last tip submitted' },
+  lastProofSeconds: { label: 'Last proof took', unit: 'seconds' },
+  lastError: { label: 'Last error' },
+  anchorsFromMaster: { label: "Anchors through the master's transactions" },
+  feesNotPaidSats: { label: 'Fees this calendar did not pay', unit: 'sats' },
   // mirroring (src/cli/mirror-command.ts)
   protocol: { label: 'Follows through' },
   state: { label: 'State' },
@@ -80,6 +96,7 @@ export function recordLabel(key: string): string {
 export function recordValue(key: string, value: StatusValue, explorer: string | undefined, now: Date): string {
   if (value === null) return '<span class="note">none</span>';
   const unit = known(key)?.unit;
+  if (unit === 'seconds' && typeof value === 'number') return formatDuration(value);
   if (unit !== undefined && typeof value === 'number') return `${formatNumber(value)} ${unit}`;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   const k = key.toLowerCase();

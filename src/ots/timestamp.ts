@@ -177,6 +177,25 @@ export class Timestamp {
     return out;
   }
 
+  /**
+   * Every attestation with the ops that lead to it from this node: each a single branch, which `encodePath`
+   * writes as a linear timestamp (how a server keeps one attestation of a proof and drops the others).
+   */
+  attestationPaths(): Array<{ ops: Op[]; msg: Uint8Array; attestation: Attestation }> {
+    const out: Array<{ ops: Op[]; msg: Uint8Array; attestation: Attestation }> = [];
+    const stack: Array<{ node: Timestamp; ops: Op[] }> = [{ node: this, ops: [] }];
+    for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+      const { node, ops } = item;
+      for (const attestation of node.sortedAttestations()) out.push({ ops, msg: node.msg, attestation });
+      const edges = node.sortedOps();
+      for (let i = edges.length - 1; i >= 0; i--) {
+        const e = edges[i] as OpEdge;
+        stack.push({ node: e.child, ops: [...ops, e.op] });
+      }
+    }
+    return out;
+  }
+
   /** True when any node carries a Bitcoin attestation (python's `is_timestamp_complete`). */
   isComplete(): boolean {
     const stack: Timestamp[] = [this];

@@ -131,7 +131,7 @@ describe('aggregator in front of two calendars, one anchoring on regtest', () =>
     expect(status.upstreams).toEqual([anchoring.url, plain.url]);
     const html = await (await fetch(`${agg.url}/`, { headers: { accept: 'text/html' } })).text();
     expect(html).toContain('Submitting to calendars');
-    expect(html).toContain('Calendar 2 acknowledged');
+    expect(html).toContain('<dt>Calendar 2: ticks acknowledged</dt>');
   });
 });
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ANCHOR_OPTIONS, anchorSettings } from '../../src/cli/anchor-options.js';
 import { ConfigError, resolveConfig, type OptionSpec } from '../../src/cli/config.js';
-import { StamperStateError, StateStore, emptyState, startAnchoring } from '../../src/anchor/index.js';
+import { type Anchoring, StamperStateError, StateStore, emptyState, startAnchoring } from '../../src/anchor/index.js';
 import { ChainMismatchError } from '../../src/bitcoin/index.js';
 import type { AnchorSettings } from '../../src/anchor/index.js';
 import { bytesToHex } from '../../src/ots/index.js';
@@ -17,6 +17,13 @@ function settingsOf(args: string[]): AnchorSettings | undefined {
   const { settings, problems } = anchorSettings(resolveConfig(ANCHOR_OPTIONS, 'calendar', args, { env: {} }).config);
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;
+}
+
+/** The wallet strategy's public record, as /status shows it. */
+function walletRecord(anchoring: Anchoring): Record<string, unknown> {
+  const w = anchoring.report().strategies.find((x) => x.kind === 'wallet');
+  if (w === undefined) throw new Error('no wallet strategy');
+  return w.record;
 }
 
 async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -83,8 +90,8 @@ describe('startAnchoring', () => {
     const config = settingsOf(['--chain', 'regtest', '--rpc-url', `http://u:p@127.0.0.1:${await closedPort()}`, '--poll-interval-ms', '50']);
     const anchoring = await startAnchoring({ settings: config, calendar: cal.calendar, dataDir: cal.dataDir, log });
     if (anchoring === undefined) throw new Error('anchoring did not start');
-    await until(() => anchoring.status()['problems'] === 'node-unavailable');
-    expect(anchoring.status()).toMatchObject({ nodeReachable: false, chain: 'regtest' });
+    await until(() => walletRecord(anchoring)['problems'] === 'node-unavailable');
+    expect(walletRecord(anchoring)).toMatchObject({ nodeReachable: false, chain: 'regtest' });
     expect(linesWith(lines, 'node not reachable at start')).toHaveLength(1);
     await anchoring.stop();
     await cal.close();
@@ -107,7 +114,7 @@ describe('startAnchoring', () => {
     const anchoring = await startAnchoring({ settings: config, calendar: cal.calendar, dataDir: cal.dataDir, log });
     if (anchoring === undefined) throw new Error('anchoring did not start');
     await until(() => anchoring.tip() !== undefined);
-    const status = anchoring.status();
+    const status = walletRecord(anchoring);
     const txid = String(status['unconfirmedTxid']);
     expect(status).toMatchObject({ chain: 'regtest', walletBalanceSats: 10_000_000, rpcErrors: 0, tip: bytesToHex(anchoring.tip() as Uint8Array) });
     // public: no node address, no wallet name
@@ -124,7 +131,7 @@ describe('startAnchoring', () => {
     const [late] = await commit(cal, 1);
     expect(cal.calendar.answer(late as Uint8Array)).toMatchObject({ reason: 'Pending confirmation in Bitcoin blockchain' });
     expect(JSON.stringify(lines)).not.toContain(h.node.rpcPassword);
-    expect(JSON.stringify(anchoring.status())).not.toContain(h.node.rpcPassword);
+    expect(JSON.stringify(walletRecord(anchoring))).not.toContain(h.node.rpcPassword);
     expect(linesWith(lines, 'anchoring on')).toHaveLength(1);
     await cal.close();
   });

@@ -82,7 +82,7 @@ describe('what clients see', () => {
   it('labels every status key in plain words and names the chain', async () => {
     for (const base of [cal.url, mirror.url, agg.url]) {
       const s = (await (await fetch(`${base}/status`)).json()) as StatusInfo;
-      for (const record of [s.anchoring, s.mirror, s.aggregator].filter((r): r is Record<string, StatusValue> => r !== undefined)) {
+      for (const record of [s.anchoring, s.mirror, s.aggregator, ...(s.anchoringStrategies ?? []).map((x) => x.record)].filter((r): r is Record<string, StatusValue> => r !== undefined)) {
         expect(unlabelledKeys(record), `${s.role}: ${Object.keys(record).join(', ')}`).toEqual([]);
       }
     }
@@ -90,6 +90,8 @@ describe('what clients see', () => {
     expect(calStatus.chain).toBe('Bitcoin regtest');
     const page = await (await fetch(`${cal.url}/`)).text();
     expect(page).toContain('<h2 id="anchoring">Bitcoin regtest anchoring</h2>');
+    expect(page).toContain("<h3>This calendar&#39;s own wallet</h3>");
+    expect(page).toMatch(/<h3>Latest anchors<\/h3>\n<ul><li>1 commitments in block \d+, by wallet, /);
     expect(page).toContain('the Bitcoin regtest blockchain');
     expect(page).toContain('<dt>Wallet balance</dt>');
     expect(page).toMatch(/<dt>Its fee rate<\/dt><dd>[\d.,]+ sat\/vB<\/dd>|<dt>Transaction waiting to be mined<\/dt><dd><span class="note">none<\/span>/);

@@ -51,6 +51,7 @@ describe('reindex', () => {
       const tip = merkleRoot(commitments.slice(start, end).map((c) => sha256(c)));
       const { ops, timestamp } = syntheticAnchorPath(height);
       const seq = await calendar.appendAnchor({ tip, ranges: [{ start, end }], timestamp });
+      if (seq === null) throw new Error('the anchor was not written');
       return { seq, ops, tip };
     };
     const a = await anchor(0, 200, 1000);

@@ -239,4 +239,20 @@ describe('single-branch paths', () => {
     expect(bytesToHex(encodePath([], bitcoinAttestation(5)))).toBe('000588960d73d719010105');
     expect(() => applyPath([opAppend(new Uint8Array(4096))], b('x'))).toThrow(MsgValueError);
   });
+
+  it('attestationPaths gives each attestation with the ops that lead to it, each encodable as one branch', () => {
+    const root = new Timestamp(hexToBytes('22'.repeat(32)));
+    const fork = root.add(ops[0] as (typeof ops)[number]);
+    const a = fork.add(opAppend(b('a')));
+    const c = fork.add(opPrepend(b('c')));
+    a.attest(att);
+    c.attest(bitcoinAttestation(7));
+    const paths = root.attestationPaths();
+    expect(paths.map((p) => p.attestation.kind).sort()).toEqual(['bitcoin', 'pending']);
+    for (const p of paths) {
+      expect(bytesToHex(applyPath(p.ops, root.msg))).toBe(bytesToHex(p.msg));
+      const one = Timestamp.fromBytes(encodePath(p.ops, p.attestation), root.msg);
+      expect(one.allAttestations()).toEqual([{ msg: p.msg, attestation: p.attestation }]);
+    }
+  });
 });
