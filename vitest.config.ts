@@ -39,6 +39,7 @@ export const UNIT_TESTS = [
   'test/mirror/follower.test.ts',
   'test/mirror/journal-api.test.ts',
   'test/mirror/upstream-faults.test.ts',
+  'test/net/calendar-client.test.ts',
   'test/net/linked-abort.test.ts',
   'test/ots/info.test.ts',
   'test/ots/primitives.test.ts',
@@ -47,11 +48,13 @@ export const UNIT_TESTS = [
 
 export const REAL_PART_TESTS = [
   'test/aggregator/aggregator-role.test.ts',
+  'test/anchor/collaborative.test.ts',
   'test/anchor/happy-path.test.ts',
   'test/anchor/node-down.test.ts',
   'test/anchor/reorg.test.ts',
   'test/anchor/restart.test.ts',
   'test/anchor/start.test.ts',
+  'test/anchor/upstream-refusals.test.ts',
   'test/anchor/wallet-faults.test.ts',
   'test/bitcoin/anchor-cycle.test.ts',
   'test/bitcoin/regtest-node.test.ts',
