@@ -122,9 +122,9 @@ describe('one transaction for many calendars', () => {
 
       // the follower submits its tips to the master, which puts them in its transaction (an empty block lets it
       // replace the first version with one that holds both, as it does at each new block)
-      await until(async () => (await status(master)).commitments >= 2 && (await fetch(`${master.url}/tip`)).status === 200, 'both tips at the master', 20_000);
+      await until(async () => (await status(master)).commitments >= 2 && (await fetch(`${master.url}/tip`)).status === 200, 'both tips at the master', 60_000);
       await mineEmpty(n);
-      await until(async () => masterHolds(await status(master)) >= 2, "the master's transaction to hold both tips", 20_000);
+      await until(async () => masterHolds(await status(master)) >= 2, "the master's transaction to hold both tips", 60_000);
       const reason = await (await fetch(`${follower.url}/timestamp/${commitments[0]}`)).text();
       expect(reason).toMatch(/^Pending confirmation in Bitcoin blockchain; submitted to calendar 127\.0\.0\.1 \d+ min ago$/);
       await mineUntilComplete(n, follower, commitments);
@@ -182,9 +182,9 @@ describe('one transaction for many calendars', () => {
       const own = await stamp(master);
       const theirs = [await stamp(followers[0] as CalendarProcess), await stamp(followers[1] as CalendarProcess)];
       // both tips are at the master before its transaction is mined
-      await until(async () => (await status(master)).commitments >= before + 3 && (await fetch(`${master.url}/tip`)).status === 200, 'both tips at the master', 20_000);
+      await until(async () => (await status(master)).commitments >= before + 3 && (await fetch(`${master.url}/tip`)).status === 200, 'both tips at the master', 60_000);
       await mineEmpty(n);
-      await until(async () => masterHolds(await status(master)) >= 3, "the master's transaction to hold all three", 20_000);
+      await until(async () => masterHolds(await status(master)) >= 3, "the master's transaction to hold all three", 60_000);
       await mineUntilComplete(n, master, [own]);
       for (const [i, f] of followers.entries()) await mineUntilComplete(n, f, [theirs[i] as string]);
       expect(await opReturnTxsSince(n, from)).toHaveLength(1);
