@@ -5,23 +5,10 @@
  */
 import { Timestamp } from '../ots/index.js';
 import type { Upstream } from './aggregator.js';
-import { BodyTooLongError, readAtMost } from '../net/bounded-body.js';
-import { linkedAbort } from '../net/linked-abort.js';
+import { CalendarAnswerError, CalendarClient, MAX_ANSWER_BYTES } from '../net/calendar-client.js';
+import { HttpClient, describeError, type FetchFn } from '../net/http-client.js';
 
-/** Clients read at most this much of a calendar's answer (python-opentimestamps and the JS client). */
-export const MAX_ANSWER_BYTES = 10_000;
-
-/** One calendar did not give a usable answer for a root. */
-export class CalendarAnswerError extends Error {
-  readonly code = 'calendar-answer';
-  constructor(
-    readonly url: string,
-    readonly reason: string,
-  ) {
-    super(`${url}: ${reason}`);
-    this.name = 'CalendarAnswerError';
-  }
-}
+export { CalendarAnswerError, MAX_ANSWER_BYTES };
 
 /** Fewer calendars than required acknowledged a root: none of its digests is acknowledged. */
 export class UpstreamsFailedError extends Error {
@@ -38,6 +25,11 @@ export class UpstreamsFailedError extends Error {
 
 export interface CalendarHealth {
   url: string;
+  /**
+   * What the calendar is: the URI it states in its answers' pending attestations (where clients upgrade from),
+   * once it answered. Two addresses of one calendar state the same, and count once toward `required`.
+   */
+  statedUri: string | undefined;
   acknowledged: number;
   failures: number;
   consecutiveFailures: number;
@@ -47,7 +39,7 @@ export interface CalendarHealth {
 }
 
 export interface RemoteCalendarsOptions {
-  /** Base URLs of the calendars (`https://calendar.example.org`), each answering POST /digest. */
+  /** Base URLs of the calendars (`https://calendar.example.org`), each answering POST /digest; userinfo is sent as Basic authorization and never shown. */
   urls: readonly string[];
   /** Calendars that must acknowledge a root before its digests are answered (default 1). */
   required?: number;
@@ -60,6 +52,8 @@ export interface RemoteCalendarsOptions {
   stragglerMs?: number;
   /** Sent as User-Agent. */
   userAgent?: string;
+  /** Default: the global fetch. */
+  fetch?: FetchFn;
   /**
    * Longest joined answer (bytes) and deepest branch (ops) a tick may carry, so that with the client's own
    * path in front the proof stays within what clients read (10,000 bytes) and nest (python: 256). The
@@ -72,41 +66,58 @@ export interface RemoteCalendarsOptions {
   onFailure?: (err: CalendarAnswerError) => void;
 }
 
+/** The calendar an answer comes from, as it states it: the URIs of its pending attestations (undefined: none). */
+function statedUri(t: Timestamp): string | undefined {
+  const uris = new Set<string>();
+  for (const { attestation } of t.allAttestations()) if (attestation.kind === 'pending') uris.add(attestation.uri);
+  return uris.size === 0 ? undefined : [...uris].sort().join(' ');
+}
+
 /**
- * Contract (Upstream): `commit` resolves only once at least `required` calendars answered 200 with a timestamp
- * that parses from the root and ends in an attestation — each of them has made the root durable (for this
- * server's calendars: fsynced). Calendars that answer later than the straggler window are left out of that
+ * Contract (Upstream): `commit` resolves only once at least `required` distinct calendars answered 200 with a
+ * timestamp that parses from the root and ends in an attestation — each of them has made the root durable (for
+ * this server's calendars: fsynced). Calendars are told apart by the URI their answers state, not by the
+ * address they were given under: one calendar given twice (`127.0.0.1` and `localhost`) counts once, and its
+ * second answer is left out. Calendars that answer later than the straggler window are left out of that
  * tick's answer; nothing is retried, since the clients' digests are not acknowledged on failure.
  */
 export class RemoteCalendars implements Upstream {
   readonly #urls: readonly string[];
+  readonly #clients: readonly CalendarClient[];
   readonly #required: number;
-  readonly #timeoutMs: number;
   readonly #stragglerMs: number;
-  readonly #userAgent: string;
   readonly #onFailure: RemoteCalendarsOptions['onFailure'];
   readonly #health: CalendarHealth[];
   readonly #maxSuffixBytes: number;
   readonly #maxSuffixDepth: number;
-  /** Aborted on close: every request in flight is linked to it (see #request). */
+  /** Aborted on close: every request in flight is linked to it (the clients' owner signal). */
   readonly #closing = new AbortController();
   readonly #probe: NodeJS.Timeout | undefined;
 
   constructor(opts: RemoteCalendarsOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least one calendar');
-    this.#urls = opts.urls.map((u) => u.replace(/\/+$/, ''));
-    const twice = this.#urls.find((u, i) => this.#urls.indexOf(u) !== i);
-    // the same calendar twice would count twice toward `required`
-    if (twice !== undefined) throw new RangeError(`"urls" names ${twice} more than once`);
+    const given = opts.urls.map((u) => u.replace(/\/+$/, ''));
+    // the same address twice is a slip in the configuration; other spellings of one calendar are found by its answers
+    const twice = given.find((u, i) => given.indexOf(u) !== i);
+    if (twice !== undefined) throw new RangeError(`"urls" names ${HttpClient.shown(twice)} more than once`);
     this.#required = opts.required ?? 1;
-    if (!(Number.isInteger(this.#required) && this.#required >= 1 && this.#required <= this.#urls.length)) {
-      throw new RangeError(`"required" expected 1..${this.#urls.length}, got ${this.#required}`);
+    if (!(Number.isInteger(this.#required) && this.#required >= 1 && this.#required <= given.length)) {
+      throw new RangeError(`"required" expected 1..${given.length}, got ${this.#required}`);
     }
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#clients = given.map(
+      (url) =>
+        new CalendarClient(url, {
+          timeoutMs: opts.timeoutMs ?? 10_000,
+          userAgent: opts.userAgent ?? 'ots-calendar',
+          signal: this.#closing.signal,
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        }),
+    );
+    // as shown in errors, logs and the status page: without credentials
+    this.#urls = this.#clients.map((c) => c.url);
     this.#stragglerMs = opts.stragglerMs ?? 1_000;
-    this.#userAgent = opts.userAgent ?? 'ots-calendar';
     this.#onFailure = opts.onFailure;
-    this.#health = this.#urls.map((url) => ({ url, acknowledged: 0, failures: 0, consecutiveFailures: 0, lastAcknowledgedAt: undefined, lastError: undefined }));
+    this.#health = this.#clients.map(({ url }) => ({ url, statedUri: undefined, acknowledged: 0, failures: 0, consecutiveFailures: 0, lastAcknowledgedAt: undefined, lastError: undefined }));
     this.#maxSuffixBytes = opts.maxSuffixBytes ?? MAX_ANSWER_BYTES - 1_000;
     this.#maxSuffixDepth = opts.maxSuffixDepth ?? 200;
     const every = opts.probeIntervalMs ?? 5_000;
@@ -131,17 +142,17 @@ export class RemoteCalendars implements Upstream {
     this.#closing.abort();
   }
 
-  /** Calendars whose last submission was acknowledged (all of them before the first tick). */
+  /** Distinct calendars whose last submission was acknowledged (all of them before the first tick). */
   reachable(): number {
-    return this.#health.filter((h) => h.consecutiveFailures === 0).length;
+    return new Set(this.#health.filter((h) => h.consecutiveFailures === 0).map((h) => h.statedUri ?? h.url)).size;
   }
 
   commit(root: Uint8Array): Promise<{ suffix: Uint8Array }> {
     return new Promise((resolve, reject) => {
-      const answers: Array<Timestamp | undefined> = new Array(this.#urls.length);
+      const answers: Array<{ t: Timestamp; identity: string } | undefined> = new Array(this.#urls.length);
       const failures: CalendarAnswerError[] = [];
+      const identities = new Set<string>();
       let settled = 0;
-      let answered = 0;
       let done = false;
       let straggler: NodeJS.Timeout | undefined;
       const finish = (): void => {
@@ -151,42 +162,50 @@ export class RemoteCalendars implements Upstream {
         // smallest answers first, as many as fit the budget: one oversized answer cannot spoil the others. Joined,
         // the branches take at most their own bytes plus a fork marker each (python's 0xff before all but one).
         const joined = new Timestamp(root);
-        let used = 0;
+        const used = new Map<string, number>();
         let bytes = 0;
-        const sized = answers.flatMap((t, i) => (t ? [{ t, i, size: t.toBytes().length }] : [])).sort((a, b) => a.size - b.size);
-        for (const { t, i, size } of sized) {
-          if (bytes + size + (used > 0 ? 1 : 0) > this.#maxSuffixBytes) {
+        const sized = answers.flatMap((a, i) => (a ? [{ ...a, i, size: a.t.toBytes().length }] : [])).sort((a, b) => a.size - b.size || a.i - b.i);
+        for (const { t, identity, i, size } of sized) {
+          const first = used.get(identity);
+          if (first !== undefined) {
+            const reason = `the same calendar as ${this.#urls[first] as string} (both state ${identity}): it counts once`;
+            failures.push(this.#failed(i, new CalendarAnswerError(this.#urls[i] as string, reason)));
+            continue;
+          }
+          if (bytes + size + (used.size > 0 ? 1 : 0) > this.#maxSuffixBytes) {
             failures.push(this.#failed(i, new CalendarAnswerError(this.#urls[i] as string, `answer does not fit beside the others (${size} bytes)`)));
             continue;
           }
           joined.merge(t);
-          bytes += size + (used > 0 ? 1 : 0);
-          used++;
+          bytes += size + (used.size > 0 ? 1 : 0);
+          used.set(identity, i);
         }
-        if (used < this.#required) {
-          reject(new UpstreamsFailedError(used, this.#required, failures));
+        if (used.size < this.#required) {
+          reject(new UpstreamsFailedError(used.size, this.#required, failures));
           return;
         }
         resolve({ suffix: joined.toBytes() });
       };
-      this.#urls.forEach((url, i) => {
-        this.#submit(url, root).then(
+      this.#clients.forEach((client, i) => {
+        this.#submit(client, root).then(
           (t) => {
             const h = this.#health[i] as CalendarHealth;
             h.acknowledged++;
             h.consecutiveFailures = 0;
             h.lastAcknowledgedAt = Date.now();
+            h.statedUri = statedUri(t);
             if (done) return; // came after the straggler window: this tick's answer is already out
-            answers[i] = t;
-            answered++;
+            const identity = h.statedUri ?? client.url;
+            answers[i] = { t, identity };
+            identities.add(identity);
           },
           (err: unknown) => {
-            failures.push(this.#failed(i, err instanceof CalendarAnswerError ? err : new CalendarAnswerError(url, describe(err))));
+            failures.push(this.#failed(i, err instanceof CalendarAnswerError ? err : new CalendarAnswerError(client.url, describeError(err))));
           },
         ).finally(() => {
           settled++;
           if (settled === this.#urls.length) finish();
-          else if (answered >= this.#required && !straggler && !done) straggler = setTimeout(finish, this.#stragglerMs);
+          else if (identities.size >= this.#required && !straggler && !done) straggler = setTimeout(finish, this.#stragglerMs);
         });
       });
     });
@@ -206,74 +225,22 @@ export class RemoteCalendars implements Upstream {
     return e;
   }
 
-  /** One request whose deadline (and close()) also covers reading its body in `read`. */
-  async #request<T>(url: string, init: RequestInit, read: (res: Response) => Promise<T>): Promise<T> {
-    if (this.#closing.signal.aborted) throw new CalendarAnswerError(url, 'shutting down');
-    const request = linkedAbort(this.#closing.signal, this.#timeoutMs);
-    try {
-      let res: Response;
-      try {
-        res = await fetch(url, { ...init, signal: request.signal, redirect: 'error' });
-      } catch (err) {
-        throw new CalendarAnswerError(url, describe(err));
-      }
-      return await read(res);
-    } finally {
-      request.dispose();
-    }
-  }
-
-  #submit(url: string, root: Uint8Array): Promise<Timestamp> {
-    const init: RequestInit = {
-      method: 'POST',
-      body: root,
-      headers: {
-        // what the JS client sends (no CORS preflight); calendars ignore the content type
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/vnd.opentimestamps.v1',
-        'user-agent': this.#userAgent,
-      },
-    };
-    return this.#request(`${url}/digest`, init, async (res) => {
-      if (res.status !== 200) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new CalendarAnswerError(url, `HTTP ${res.status}`);
-      }
-      let body: Uint8Array;
-      try {
-        body = await readAtMost(res, MAX_ANSWER_BYTES);
-      } catch (err) {
-        throw new CalendarAnswerError(url, err instanceof BodyTooLongError ? `answer longer than ${MAX_ANSWER_BYTES} bytes` : describe(err));
-      }
-      let t: Timestamp;
-      try {
-        t = Timestamp.fromBytes(body, root);
-      } catch (err) {
-        throw new CalendarAnswerError(url, `answer is not a timestamp: ${describe(err)}`);
-      }
-      if (t.allAttestations().length === 0) throw new CalendarAnswerError(url, 'answer ends in no attestation');
-      const depth = depthOf(t);
-      if (depth > this.#maxSuffixDepth) throw new CalendarAnswerError(url, `answer nests ${depth} ops deep, more than ${this.#maxSuffixDepth}`);
-      return t;
-    });
+  /** The calendar's answer for the root, checked (CalendarClient.submit) and no deeper than the budget. */
+  async #submit(client: CalendarClient, root: Uint8Array): Promise<Timestamp> {
+    const { timestamp } = await client.submit(root);
+    const depth = depthOf(timestamp);
+    if (depth > this.#maxSuffixDepth) throw new CalendarAnswerError(client.url, `answer nests ${depth} ops deep, more than ${this.#maxSuffixDepth}`);
+    return timestamp;
   }
 
   /** Asks each failing calendar whether it answers at all (GET /, anything but a 5xx); one that does counts as reachable again. */
   async #probeFailing(): Promise<void> {
     await Promise.all(
-      this.#health.map(async (h) => {
+      this.#health.map(async (h, i) => {
         if (h.consecutiveFailures === 0 || this.#closing.signal.aborted) return;
-        try {
-          const ok = await this.#request(`${h.url}/`, { headers: { 'user-agent': this.#userAgent } }, async (res) => {
-            await res.body?.cancel().catch(() => undefined);
-            return res.status < 500;
-          });
-          if (ok && h.consecutiveFailures > 0) {
-            h.consecutiveFailures = 0;
-            h.lastError = undefined;
-          }
-        } catch {
-          // still away
+        if ((await (this.#clients[i] as CalendarClient).answers()) && h.consecutiveFailures > 0) {
+          h.consecutiveFailures = 0;
+          h.lastError = undefined;
         }
       }),
     );
@@ -289,14 +256,4 @@ function depthOf(t: Timestamp): number {
     for (const { child } of top.node.ops.values()) stack.push({ node: child, depth: top.depth + 1 });
   }
   return deepest;
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return 'no answer in time';
-    const cause = (err as Error & { cause?: unknown }).cause;
-    const code = cause instanceof Error ? ((cause as Error & { code?: unknown }).code ?? cause.message) : undefined;
-    return code ? `${err.message} (${String(code)})` : err.message;
-  }
-  return String(err);
 }
