@@ -7,14 +7,15 @@ import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';
 import { JournalFollower, type FollowerLog, type FollowerProgress } from './follower.js';
-import { JournalClient, type FetchLike } from './journal-client.js';
+import { JournalClient } from './journal-client.js';
+import type { FetchFn } from '../net/http-client.js';
 
 export interface CalendarMirrorOptions {
   /** Holds `journal/` and `index/`, the same layout as a calendar's data directory. */
   dir: string;
   /** Base URL of the calendar (its journal API is under `/journal/`). */
   upstream: string;
-  fetch?: FetchLike;
+  fetch?: FetchFn;
   userAgent?: string;
   attestations?: AttestationChecker;
   log?: FollowerLog;

@@ -32,6 +32,18 @@ export class NodeUnavailableError extends MirrorError {
 }
 
 /**
+ * A body from the upstream did not fit beside the others the mirror holds (its prefetched chunks): nothing is
+ * wrong with the upstream; the follower drops what it prefetched and asks for that body alone. (A body that
+ * alone exceeds the buffer is an UpstreamProtocolError.)
+ */
+export class MirrorBufferFullError extends MirrorError {
+  readonly code = 'mirror-buffer-full';
+  constructor(readonly url: string, detail: string) {
+    super(`mirror buffer full: ${url}: ${detail}`);
+  }
+}
+
+/**
  * The upstream served something that does not verify. The follower stops at once, keeps everything it
  * had verified before, and reports this error; only a restart (after the operator looked) tries again.
  */

@@ -3,7 +3,7 @@ import { FatalJournalError, type Journal, type JournalRecord } from '../journal/
 import type { CalendarIndex } from '../index/calendar-index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
-import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
+import { HeadHashMismatchError, MirrorBufferFullError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import { CHUNK_RECORDS, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journal-protocol.js';
 import { JournalHashes } from './journal-hashes.js';
@@ -45,7 +45,7 @@ export interface JournalFollowerOptions {
   onFailure?: (err: VerificationFailedError) => void;
   /** How long one tail request waits at the head for new records. Default 15 s. */
   waitMs?: number;
-  /** Chunk requests in flight ahead of the one being verified while catching up. Default 4. */
+  /** Chunk requests in flight ahead of the one being verified while catching up (their bytes bounded by the client's buffer). Default 4. */
   prefetch?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -281,9 +281,11 @@ export class JournalFollower {
     };
   }
 
+  /** Aborts the prefetch window's requests and gives back the bytes of the chunks it holds. */
   #dropWindow(): void {
     this.#window.abort();
     this.#window = new AbortController();
+    for (const p of this.#inflight.values()) p.then((b) => b && this.#client.release(b), () => undefined);
     this.#inflight.clear();
   }
 
@@ -311,24 +313,38 @@ export class JournalFollower {
     const C = this.#head?.chunkRecords ?? 1;
     let batch: RecordBatch | undefined;
     if (pos % C === 0 && pos + C <= this.#upstreamSize) {
-      batch = await this.#chunk(pos / C, signal);
+      try {
+        batch = await this.#chunk(pos / C, signal);
+      } catch (err) {
+        if (!(err instanceof MirrorBufferFullError)) throw err;
+        // the chunks prefetched after it hold the buffer: let them go and ask for this one alone
+        this.#dropWindow();
+        batch = await this.#client.chunk(pos / C, signal);
+      }
       // gone from a cache or the upstream shrank: the tail request below tells which
       if (batch === undefined) this.#upstreamSize = pos;
     }
+    const fromTail = batch === undefined;
     if (batch === undefined) {
       const ahead = this.#upstreamSize > pos;
       if (!ahead) this.#atHeadSince = Date.now();
       this.stats.tailRequests++;
       batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
-      const size = batch.upstreamSize ?? -1;
-      if (size < pos) await this.#behind(size, batch.upstreamHash);
-      // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
-      if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
-      if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
-        throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
-      }
     }
-    if (batch.count > 0) await this.#apply(batch);
+    try {
+      if (fromTail) {
+        const size = batch.upstreamSize ?? -1;
+        if (size < pos) await this.#behind(size, batch.upstreamHash);
+        // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
+        if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
+        if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
+          throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
+        }
+      }
+      if (batch.count > 0) await this.#apply(batch);
+    } finally {
+      this.#client.release(batch);
+    }
     if (batch.upstreamSize !== undefined) this.#noteUpstream(batch.upstreamSize, batch.upstreamHash);
     else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
     return batch.count;

@@ -10,6 +10,7 @@ export {
   MirrorError,
   UpstreamUnavailableError,
   NodeUnavailableError,
+  MirrorBufferFullError,
   VerificationFailedError,
   UpstreamProtocolError,
   RecordCorruptError,
@@ -34,7 +35,8 @@ export {
   type JournalHeadInfo,
   apiUrl,
 } from './journal-protocol.js';
-export { JournalClient, type FetchLike, type RecordBatch, type JournalClientOptions } from './journal-client.js';
+export { JournalClient, type RecordBatch, type JournalClientOptions } from './journal-client.js';
+export type { FetchFn } from '../net/http-client.js';
 export { verifyBatch, type LocalJournalView, type VerifiedBatch } from './batch-verifier.js';
 export { AttestationChecker, nodeHeaderSource, type HeaderSource, type CheckedKind } from './attestation-check.js';
 export { JournalFollower, type FollowerState, type FollowerLog, type FollowerProgress, type FollowerStats, type JournalFollowerOptions } from './follower.js';

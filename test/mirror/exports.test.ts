@@ -32,6 +32,7 @@ describe('ots-calendar/mirror exports', () => {
       'MAX_BACKUP_VALUE',
       'MAX_PROOF_NODES',
       'MAX_TAIL_WAIT_MS',
+      'MirrorBufferFullError',
       'MirrorError',
       'NodeUnavailableError',
       'ProofGraph',
@@ -77,7 +78,7 @@ describe('ots-calendar/mirror exports', () => {
       expect(e.name).toBe(e.constructor.name);
     }
     expect(new Set(failures.map((e) => e.code)).size).toBe(failures.length);
-    for (const e of [new mirror.UpstreamUnavailableError('u', 'd'), new mirror.NodeUnavailableError('d')]) {
+    for (const e of [new mirror.UpstreamUnavailableError('u', 'd'), new mirror.NodeUnavailableError('d'), new mirror.MirrorBufferFullError('u', 'd')]) {
       expect(e).toBeInstanceOf(mirror.MirrorError);
       expect(e).not.toBeInstanceOf(mirror.VerificationFailedError);
     }

@@ -17,7 +17,7 @@ import {
   SequenceError,
   UpstreamUnavailableError,
   VerificationFailedError,
-  type FetchLike,
+  type FetchFn,
 } from '../../src/mirror/index.js';
 import { tempDir } from '../fixtures/calendar-process.js';
 import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 /** fetch, with every answer to a path containing `part` rewritten by `change`. */
-function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchLike {
+function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchFn {
   return async (url, init) => {
     const res = await fetch(url, init);
     return url.includes(part) ? change(res) : res;
@@ -128,7 +128,7 @@ describe('an upstream that misbehaves', () => {
 
   it('at the head, an upstream that answers at once is asked at most once a second', async () => {
     let tails = 0;
-    const fetchLike: FetchLike = (url, init) => {
+    const fetchLike: FetchFn = (url, init) => {
       if (url.includes('/journal/tail')) tails++;
       return fetch(url, init);
     };
@@ -148,7 +148,7 @@ describe('an upstream that misbehaves', () => {
   it('retries do not pile up prefetch requests that are still waiting', async () => {
     let open = 0;
     let most = 0;
-    const fetchLike: FetchLike = async (url, init) => {
+    const fetchLike: FetchFn = async (url, init) => {
       if (url.endsWith('/journal/head')) {
         const head = (await (await fetch(url, init)).json()) as { size: number };
         return new Response(JSON.stringify({ ...head, size: 6 * CHUNK_RECORDS }), { status: 200, headers: { 'content-type': 'application/json' } });
