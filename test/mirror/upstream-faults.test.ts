@@ -1,6 +1,8 @@
 // Upstreams that misbehave without lying about records: a head ahead of the tail, an empty tail that claims more, a
-// server full of waiting requests, a backup upstream that answers 5xx or streams an endless body.
+// server full of waiting requests, a backup upstream that answers 5xx or streams an endless body, chunk bodies of
+// 250 MB against a real mirror process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -22,18 +24,33 @@ import {
 import { tempDir } from '../fixtures/calendar-process.js';
 import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
+import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
+import { mirrorStatus, startMirrorProcess } from './fixtures/mirror-process.js';
 
 let up: InProcessUpstream;
+/** Six full chunks and a few records more: catching up prefetches. */
+let big: InProcessUpstream;
 
 beforeAll(async () => {
   const dir = tempDir('otsm-faults-up-');
   await buildJournal(dir, { count: 200, anchorEvery: 100 });
   up = await startInProcessUpstream(dir);
+  const bigDir = tempDir('otsm-faults-big-');
+  await buildJournal(bigDir, { count: 6 * CHUNK_RECORDS + 10 });
+  big = await startInProcessUpstream(bigDir);
 });
 
 afterAll(async () => {
   await up?.close();
+  await big?.close();
 });
+
+/** Peak resident memory of a process so far, in MB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const line = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!line) throw new Error(`no VmHWM for ${pid}`);
+  return Number(line[1]) / 1024;
+}
 
 /** fetch, with every answer to a path containing `part` rewritten by `change`. */
 function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchFn {
@@ -241,6 +258,47 @@ describe('an upstream that misbehaves', () => {
       stop(server);
     }
   });
+});
+
+describe('bytes held from an upstream', () => {
+  it('are given back: catching up over six chunks with prefetch leaves nothing held, even in a buffer that fits one chunk', async () => {
+    for (const maxBufferedBytes of [undefined, 400 * 1024]) {
+      const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: big.url });
+      const client = new JournalClient(big.url, maxBufferedBytes === undefined ? {} : { maxBufferedBytes });
+      const follower = new JournalFollower({ journal: mirror.journal, index: mirror.index, client });
+      try {
+        const progress = await follower.catchUp(AbortSignal.timeout(20_000));
+        expect(progress.localSize).toBe(big.journal.head().size);
+        expect(client.bufferedBytes).toBe(0);
+        expect(follower.stats.chunksFetched).toBeGreaterThanOrEqual(6);
+      } finally {
+        await mirror.close();
+      }
+    }
+  });
+
+  for (const declareLength of [true, false]) {
+    it(`a mirror process facing 250 MB chunk bodies (${declareLength ? 'declared' : 'chunked, no length'}) stays under 600 MB and refuses them cleanly`, async () => {
+      const proxy = await startDoctoringProxy(big.url);
+      proxy.setHugeBody('/journal/chunk/', 250_000_000, { declareLength });
+      const mirror = await startMirrorProcess({ upstream: proxy.url });
+      try {
+        const failed = await mirror.waitFor((r) => r['msg'] === 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before', 60_000);
+        const peak = peakRssMb(mirror.proc.pid as number);
+        expect(peak).toBeLessThanOrEqual(600);
+        expect(failed['code']).toBe('mirror-protocol');
+        expect(String(failed['error'])).toMatch(/\/journal\/chunk\/\d+: body (of 250000000 bytes )?exceeds/);
+        const status = await mirrorStatus(mirror.url);
+        expect(status.mirror.records).toBe(0);
+        expect(status.mirror.failureCode).toBe('mirror-protocol');
+        expect((await fetch(`${mirror.url}/readyz`)).status).toBe(503);
+        expect((await fetch(`${mirror.url}/healthz`)).status).toBe(200);
+      } finally {
+        expect((await mirror.stop()).code).toBe(0);
+        await proxy.close();
+      }
+    }, 90_000);
+  }
 });
 
 describe('a mirror whose own index failed', () => {
