@@ -116,6 +116,17 @@ export class AttestationError extends VerificationFailedError {
   }
 }
 
+/**
+ * A proof carries an attestation the mirror cannot check against its node: another chain's, a pending one, an
+ * unknown kind. Only the configured chain's block attestations, each checked, are accepted (src/mirror/README.md).
+ */
+export class UnexpectedAttestationError extends VerificationFailedError {
+  readonly code = 'mirror-attestation-unexpected';
+  constructor(readonly where: string, detail: string) {
+    super(`${where}: attestation not accepted: ${detail}`);
+  }
+}
+
 /** A revocation names no anchor record. */
 export class RevocationError extends VerificationFailedError {
   readonly code = 'mirror-revocation';

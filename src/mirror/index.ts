@@ -20,6 +20,7 @@ export {
   AnchorTipError,
   AnchorTimestampError,
   AttestationError,
+  UnexpectedAttestationError,
   RevocationError,
   BackupChunkError,
 } from './errors.js';

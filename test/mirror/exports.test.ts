@@ -41,6 +41,7 @@ describe('ots-calendar/mirror exports', () => {
       'RevocationError',
       'SequenceError',
       'TAIL_PATH',
+      'UnexpectedAttestationError',
       'UpstreamProtocolError',
       'UpstreamUnavailableError',
       'VerificationFailedError',
@@ -69,6 +70,7 @@ describe('ots-calendar/mirror exports', () => {
       new mirror.AnchorTipError(1, 'a', 'b'),
       new mirror.AnchorTimestampError(1, 'd'),
       new mirror.AttestationError('w', 'd'),
+      new mirror.UnexpectedAttestationError('w', 'd'),
       new mirror.RevocationError(1, 2),
       new mirror.BackupChunkError(1, 'd'),
     ];
