@@ -222,6 +222,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     const failure = role.failure();
     if (failure) problems.push(`following stopped: ${failure.code}`);
     else if (role.state() === 'catching-up' || role.state() === 'idle') problems.push('catching up with the upstream');
+    else if (role.state() === 'stalled') problems.push(`stalled: the upstream has brought nothing that shows the mirror current for ${Math.round(role.lagSeconds() ?? 0)} s`);
     return problems;
   };
   const startedAt = new Date();

@@ -33,6 +33,8 @@ export interface BackupMirrorOptions {
   bodyTimeoutMs?: number;
   /** Largest chunk accepted (default 64 MiB); a longer body is refused before it is all read. */
   maxChunkBytes?: number;
+  /** Following, a lag beyond pollMs plus this is `stalled` (readiness says so). Default 15 s. */
+  stalledAfterMs?: number;
 }
 
 export interface BackupMirrorStats {
@@ -124,7 +126,10 @@ export class BackupMirror {
     return new BackupMirror(BackupStore.open(join(opts.dir, 'backup'), opts.log), opts);
   }
 
+  /** As the journal follower's: `stalled` is read from the lag, once the upstream is overdue by more than stalledAfterMs. */
   get state(): FollowerState {
+    const overdueMs = (this.lagSeconds() ?? 0) * 1000 - (this.#opts.pollMs ?? 60_000);
+    if (this.#state === 'following' && overdueMs > (this.#opts.stalledAfterMs ?? 15_000)) return 'stalled';
     return this.#state;
   }
 

@@ -9,7 +9,8 @@ import { CHUNK_RECORDS, TAIL_PATH, apiUrl, type JournalHeadInfo } from './journa
 import { JournalHashes } from './journal-hashes.js';
 import { sleep } from './abortable-sleep.js';
 
-export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
+/** `stalled`: following, but the upstream has given no answer that brought the mirror level for longer than `stalledAfterMs`. */
+export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stalled' | 'stopped' | 'failed';
 
 export type FollowerLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -47,6 +48,8 @@ export interface JournalFollowerOptions {
   waitMs?: number;
   /** Chunk requests in flight ahead of the one being verified while catching up (their bytes bounded by the client's buffer). Default 4. */
   prefetch?: number;
+  /** A following mirror whose lag exceeds this is `stalled` (readiness says so). Default 15 s. */
+  stalledAfterMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -59,6 +62,12 @@ const RECENT_COMMITMENTS = 65_536;
 
 /** At the head, requests that bring nothing are at most this frequent, however soon the upstream answers. */
 const MIN_IDLE_POLL_MS = 1_000;
+
+/**
+ * A long poll at the head answers as soon as the upstream has a record, so while one is within its wait (plus
+ * this much for the network) the mirror knows it is level; past that, it does not.
+ */
+const POLL_GRACE_MS = 2_000;
 
 /** Transient problems are logged at most this often while they last. */
 const RETRY_LOG_INTERVAL_MS = 30_000;
@@ -82,14 +91,20 @@ export class JournalFollower {
   readonly #opts: JournalFollowerOptions;
   readonly #waitMs: number;
   readonly #prefetch: number;
+  readonly #stalledAfterMs: number;
+  /** Never `stalled`: that is read from the lag (see `state`). */
   #state: FollowerState = 'idle';
   #failure: VerificationFailedError | FatalJournalError | undefined;
   #head: JournalHeadInfo | undefined;
   #upstreamSize = -1;
   #upstreamHash: Uint8Array | undefined;
-  #syncedAt: number | undefined;
+  /** When an answer last showed the mirror level with the upstream. */
+  #levelAt: number | undefined;
   #behindSince: number | undefined;
-  #atHeadSince: number | undefined;
+  /** When the long poll now waiting at the head was sent, if it was sent right after an answer showed the mirror level. */
+  #pollingSince: number | undefined;
+  /** The last request was answered (no failure since): a long poll sent now may vouch for the mirror being level. */
+  #answered = false;
   #controller: AbortController | undefined;
   #loop: Promise<void> | undefined;
   readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
@@ -110,9 +125,11 @@ export class JournalFollower {
     this.#opts = opts;
     this.#waitMs = opts.waitMs ?? 15_000;
     this.#prefetch = opts.prefetch ?? 4;
+    this.#stalledAfterMs = opts.stalledAfterMs ?? 15_000;
   }
 
   get state(): FollowerState {
+    if (this.#state === 'following' && (this.lagSeconds() ?? 0) * 1000 > this.#stalledAfterMs) return 'stalled';
     return this.#state;
   }
 
@@ -132,13 +149,17 @@ export class JournalFollower {
   }
 
   /**
-   * Seconds the mirror may be behind: 0 while it waits at the upstream's head; otherwise the time since it
-   * first saw the upstream ahead, or since it last knew it was level. Undefined before the first answer.
+   * Seconds the mirror may be behind: the time since it first saw the upstream ahead, or since it last knew it
+   * was level — an answer said so, or a long poll sent right after one is still within its wait (so 0 while an
+   * honest upstream holds the poll; growing once the poll is overdue, its body dripping or its upstream gone).
+   * Undefined before the first answer.
    */
   lagSeconds(now = Date.now()): number | undefined {
-    if (this.#behindSince !== undefined) return (now - this.#behindSince) / 1000;
-    if (this.#atHeadSince !== undefined && this.#state === 'following') return 0;
-    return this.#syncedAt === undefined ? undefined : (now - this.#syncedAt) / 1000;
+    if (this.#behindSince !== undefined) return Math.max(0, now - this.#behindSince) / 1000;
+    if (this.#levelAt === undefined) return undefined;
+    let known = this.#levelAt;
+    if (this.#pollingSince !== undefined) known = Math.max(known, Math.min(now, this.#pollingSince + this.#waitMs + POLL_GRACE_MS));
+    return Math.max(0, now - known) / 1000;
   }
 
   /** Starts following in the background (idempotent); see `state`, `failure` and `stop()`. */
@@ -200,6 +221,7 @@ export class JournalFollower {
         if (!this.#head) {
           this.#head = await this.#client.head(signal);
           this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
+          this.#answered = true;
           this.#log('info', 'upstream head', { size: this.#head.size, local: this.localSize, segmentRecords: this.#head.segmentRecords });
           if (this.#head.segmentRecords !== this.#journal.segmentRecords) {
             this.#log('warn', 'mirror: the local journal cuts segments elsewhere than the upstream; records are identical, segment files are not', {
@@ -210,6 +232,7 @@ export class JournalFollower {
         }
         const asked = Date.now();
         const got = await this.#step(signal, this.#waitMs);
+        this.#answered = true;
         if (troubled) this.#log('info', 'upstream reachable again', { upstream: this.#client.base });
         troubled = false;
         delay = this.#opts.retryMinMs ?? 250;
@@ -223,7 +246,8 @@ export class JournalFollower {
           return;
         }
         this.stats.retries++;
-        this.#atHeadSince = undefined;
+        this.#answered = false;
+        this.#pollingSince = undefined;
         const now = Date.now();
         if (!troubled || now - lastRetryLog >= RETRY_LOG_INTERVAL_MS) {
           const transient = err instanceof UpstreamUnavailableError || err instanceof NodeUnavailableError;
@@ -241,7 +265,7 @@ export class JournalFollower {
     if (this.#failure) return;
     this.#failure = err;
     this.#state = 'failed';
-    this.#atHeadSince = undefined;
+    this.#pollingSince = undefined;
     this.#log('error', 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before', {
       upstream: this.#client.base,
       code: err.code,
@@ -255,13 +279,13 @@ export class JournalFollower {
     this.#upstreamSize = size;
     this.#upstreamHash = hash;
     const local = this.localSize;
+    this.#pollingSince = undefined;
     if (size > local) {
       this.#behindSince ??= Date.now();
-      this.#atHeadSince = undefined;
       if (this.#state !== 'failed') this.#state = size - local > (this.#head?.chunkRecords ?? 0) ? 'catching-up' : 'following';
     } else {
       this.#behindSince = undefined;
-      this.#syncedAt = Date.now();
+      this.#levelAt = Date.now();
       if (this.#state !== 'failed') this.#state = 'following';
     }
   }
@@ -327,7 +351,8 @@ export class JournalFollower {
     const fromTail = batch === undefined;
     if (batch === undefined) {
       const ahead = this.#upstreamSize > pos;
-      if (!ahead) this.#atHeadSince = Date.now();
+      // a long poll sent right after an answer showed the mirror level vouches for it while it waits
+      this.#pollingSince = !ahead && this.#answered && this.#behindSince === undefined ? Date.now() : undefined;
       this.stats.tailRequests++;
       batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
     }

@@ -1,6 +1,6 @@
 // Upstreams that misbehave without lying about records: a head ahead of the tail, an empty tail that claims more, a
 // server full of waiting requests, a backup upstream that answers 5xx or streams an endless body, chunk bodies of
-// 250 MB against a real mirror process.
+// 250 MB against a real mirror process, an upstream that drips its answers forever.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -25,7 +25,7 @@ import { tempDir } from '../fixtures/calendar-process.js';
 import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
 import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
-import { mirrorStatus, startMirrorProcess } from './fixtures/mirror-process.js';
+import { mirrorStatus, startMirrorProcess, until } from './fixtures/mirror-process.js';
 
 let up: InProcessUpstream;
 /** Six full chunks and a few records more: catching up prefetches. */
@@ -299,6 +299,62 @@ describe('bytes held from an upstream', () => {
       }
     }, 90_000);
   }
+});
+
+describe('an upstream that drips its answers forever', () => {
+  it('misses the body deadline, and the follower\'s lag grows until it is stalled instead of staying 0', async () => {
+    const proxy = await startDoctoringProxy(up.url);
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url });
+    const client = new JournalClient(proxy.url, { timeoutMs: 5_000, bodyTimeoutMs: 400 });
+    const follower = new JournalFollower({ journal: mirror.journal, index: mirror.index, client, waitMs: 200, stalledAfterMs: 1_500, retryMinMs: 50, retryMaxMs: 200 });
+    try {
+      follower.start();
+      await until(() => follower.state === 'following' && follower.localSize === up.journal.head().size, 'caught up honestly');
+      expect(follower.lagSeconds()).toBeLessThan(1);
+
+      // headers at once, then a byte every 100 ms, never the end: a deadline for the body, not only for the headers
+      proxy.setDrip('/journal/tail', 100);
+      const t0 = Date.now();
+      const err = await client.tail(follower.localSize, 0).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UpstreamUnavailableError);
+      expect((err as Error).message).toContain('body not complete within 400 ms');
+      expect(Date.now() - t0).toBeLessThan(2_500);
+
+      await until(() => follower.state === 'stalled', 'the follower reports itself stalled', 10_000);
+      expect(follower.lagSeconds()).toBeGreaterThan(1.5);
+      expect(follower.stats.retries).toBeGreaterThan(0);
+      expect(follower.failure).toBeUndefined();
+
+      // the upstream answers again: current, lag 0
+      proxy.setDrip(undefined);
+      await until(() => follower.state === 'following', 'following again', 10_000);
+      expect(follower.lagSeconds()).toBeLessThan(1);
+    } finally {
+      await follower.stop();
+      await mirror.close();
+      await proxy.close();
+    }
+  });
+
+  it('a mirror process says so: /readyz 503 "stalled", /status a growing lag, instead of ready with lag 0', async () => {
+    const proxy = await startDoctoringProxy(up.url);
+    const mirror = await startMirrorProcess({ upstream: proxy.url, args: ['--poll-wait-ms', '200'] });
+    try {
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 200, 'the mirror caught up and is ready');
+      expect((await mirrorStatus(mirror.url)).lagSeconds ?? 0).toBeLessThan(1);
+      proxy.setDrip('/journal/', 200);
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 503, 'the mirror is not ready any more', 40_000);
+      expect(await (await fetch(`${mirror.url}/readyz`)).text()).toMatch(/stalled: the upstream has brought nothing that shows the mirror current for \d+ s/);
+      const status = await mirrorStatus(mirror.url);
+      expect(status.mirror.state).toBe('stalled');
+      expect(status.lagSeconds).toBeGreaterThanOrEqual(15);
+      expect(status.mirror.following).toBe(true);
+      expect(proxy.dripped).toBeGreaterThan(0);
+    } finally {
+      expect((await mirror.stop()).code).toBe(0);
+      await proxy.close();
+    }
+  }, 60_000);
 });
 
 describe('a mirror whose own index failed', () => {
