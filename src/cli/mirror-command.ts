@@ -4,11 +4,15 @@ import type { Server } from 'node:http';
 import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain } from '../bitcoin/index.js';
 import type { Answer } from '../calendar/calendar.js';
 import { createApp } from '../http/app.js';
+import { textResponse } from '../http/errors.js';
+import { CACHE } from '../http/cache-policy.js';
 import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
 import type { StatusInfo } from '../http/status-page.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
+import { sleep } from '../mirror/abortable-sleep.js';
+import { withoutCredentials } from '../net/http-client.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';
 import { IndexBackupChunks } from '../mirror/backup-chunks.js';
 import { mirrorMetrics } from '../mirror/metrics.js';
@@ -52,10 +56,6 @@ interface MirrorRole {
   close(): Promise<void>;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A node to check attestations with, when --rpc-url or --rpc-cookie is given; its chain is checked when reachable. */
 async function attestationChecker(config: Config, log: Logger): Promise<AttestationChecker | undefined> {
   const url = config['rpc-url'] === undefined ? undefined : String(config['rpc-url']);
@@ -76,21 +76,60 @@ async function attestationChecker(config: Config, log: Logger): Promise<Attestat
   return new AttestationChecker(nodeHeaderSource(rpc), chain.attestation);
 }
 
-/** Asks the upstream for its head until it answers (a new mirror needs its segment size); protocol errors are final. */
-async function waitForUpstream(upstream: string, log: Logger): Promise<number> {
-  const client = new JournalClient(upstream, { userAgent: `ots-calendar-mirror/${VERSION}` });
-  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+/** Longest wait for the upstream's head while a new mirror waits for it, so that every try is logged soon. */
+const FIRST_HEAD_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks the upstream for its head until it answers (a new mirror needs its segment size), saying so first and
+ * after every failed try; protocol errors are final. Resolves undefined when `signal` aborts (a stop).
+ */
+async function waitForUpstream(upstream: string, log: Logger, signal: AbortSignal): Promise<number | undefined> {
+  const client = new JournalClient(upstream, { userAgent: `ots-calendar-mirror/${VERSION}`, timeoutMs: FIRST_HEAD_TIMEOUT_MS, bodyTimeoutMs: FIRST_HEAD_TIMEOUT_MS });
+  log.info('waiting for the upstream\'s journal head: a new mirror takes its segment size from it', { upstream: client.base });
+  for (let delay = 500; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
     try {
-      return (await client.head()).segmentRecords;
+      return (await client.head(signal)).segmentRecords;
     } catch (err) {
+      if (signal.aborted) break;
       if (!(err instanceof UpstreamUnavailableError)) throw err;
-      log.warn('upstream not reachable; a new mirror needs it once to start', { upstream, error: err.message, retryMs: delay });
-      await sleep(delay);
+      log.warn('upstream not reachable; a new mirror needs it once to start', { upstream: client.base, error: err.message, retryMs: delay });
+      await sleep(delay, signal);
     }
   }
+  return undefined;
 }
 
-async function journalRole(config: Config, log: Logger, upstream: string, dataDir: string): Promise<MirrorRole> {
+/**
+ * What a new mirror serves while it waits for its upstream's head: nothing yet, the journal API answering 503 (a
+ * mirror following this one waits rather than judging it), and readiness saying what it waits for — or, once
+ * opening failed for good, why.
+ */
+function waitingRole(): MirrorRole & { fail(code: string, message: string): void } {
+  let failure: { code: string; message: string } | undefined;
+  const journalApi = (req: HttpRequest): Promise<HttpResponse> | undefined =>
+    req.path.startsWith('/journal/') ? Promise.resolve(textResponse(503, 'Waiting for the upstream; retry shortly', CACHE.never, { 'retry-after': '5' })) : undefined;
+  return {
+    protocol: 'journal',
+    answer: () => ({ kind: 'unknown' }),
+    commitments: () => 0,
+    pendingCommitments: () => undefined,
+    records: () => 0,
+    upstreamRecords: () => undefined,
+    lagSeconds: () => undefined,
+    state: () => (failure ? 'failed' : 'idle'),
+    failure: () => failure,
+    stats: () => ({ recordsAppended: 0, attestationsChecked: 0, retries: 0 }),
+    localProblems: () => (failure ? [] : ['waiting for the upstream\'s journal head (a new mirror takes its segment size from it)']),
+    routes: [journalApi],
+    start: () => undefined,
+    close: () => Promise.resolve(),
+    fail: (code, message) => {
+      failure = { code, message };
+    },
+  };
+}
+
+async function journalRole(config: Config, log: Logger, upstream: string, dataDir: string, segmentRecords: number | undefined): Promise<MirrorRole> {
   const attestations = await attestationChecker(config, log);
   const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log.log(level, msg, fields);
   const progress = progressReporter(log, 'catching up with the upstream');
@@ -114,14 +153,8 @@ async function journalRole(config: Config, log: Logger, upstream: string, dataDi
       ...(attestations ? { attestations } : {}),
       ...(seg === undefined ? {} : { segmentRecords: seg }),
     });
-  let mirror: CalendarMirror;
-  try {
-    // a new mirror asks the upstream for its segment size; an existing one opens offline
-    mirror = await open(undefined);
-  } catch (err) {
-    if (!(err instanceof UpstreamUnavailableError)) throw err;
-    mirror = await open(await waitForUpstream(upstream, log));
-  }
+  // a new mirror got its segment size from the upstream; an existing one opens offline
+  const mirror = await open(segmentRecords);
   log.info('mirrored journal open', { records: mirror.journal.head().size, commitments: mirror.index.commitCount, anchors: mirror.index.anchors.size });
   const journalApi = journalRoutes(mirror.journal);
   const backupApi = backupRoutes(new IndexBackupChunks(mirror.index));
@@ -185,8 +218,12 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
   const dataDir = String(config['data-dir']);
   mkdirSync(dataDir, { recursive: true });
   const backup = config['backup-protocol'] === true;
-  log.info('starting mirror', { upstream, protocol: backup ? 'backup' : 'journal', dataDir });
-  const role = backup ? await backupRole(config, log, upstream, dataDir) : await journalRole(config, log, upstream, dataDir);
+  // userinfo in the upstream's URL is sent as Basic authorization, and shown nowhere
+  const shownUpstream = withoutCredentials(upstream);
+  log.info('starting mirror', { upstream: shownUpstream, protocol: backup ? 'backup' : 'journal', dataDir });
+  // a new journal mirror listens at once and opens once its upstream answered (it may hang: the port is open meanwhile)
+  const waiting = backup || !CalendarMirror.isNew(dataDir) ? undefined : waitingRole();
+  let role: MirrorRole = waiting ?? (backup ? await backupRole(config, log, upstream, dataDir) : await journalRole(config, log, upstream, dataDir, undefined));
 
   const metrics = mirrorMetrics({
     lagSeconds: () => role.lagSeconds(),
@@ -246,7 +283,7 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       tickMs: aggregator?.tickMs ?? 0,
       lastTickAt: aggregator?.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
       queued: aggregator?.queued ?? 0,
-      upstreams: [upstream],
+      upstreams: [shownUpstream],
       ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
       mirror: {
         protocol: role.protocol,
@@ -268,7 +305,16 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     metrics: () => metrics.registry.render(),
     notReady,
     pendingCacheControl: `public, max-age=${Number(config['pending-max-age'])}`,
-    extraRoutes: role.routes,
+    // the role's routes as they are now (a new mirror's change once it opened)
+    extraRoutes: [
+      (req) => {
+        for (const route of role.routes) {
+          const res = route(req);
+          if (res) return res;
+        }
+        return undefined;
+      },
+    ],
   });
   let server: Server;
   try {
@@ -277,11 +323,34 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
     await role.close();
     throw err;
   }
-  role.start();
+  const opening = new AbortController();
+  let opened: Promise<void> = Promise.resolve();
+  if (waiting) {
+    opened = (async () => {
+      try {
+        const segmentRecords = await waitForUpstream(upstream, log, opening.signal);
+        if (segmentRecords === undefined) return;
+        const journal = await journalRole(config, log, upstream, dataDir, segmentRecords);
+        if (opening.signal.aborted) {
+          await journal.close();
+          return;
+        }
+        role = journal;
+        role.start();
+      } catch (err) {
+        const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code) : 'mirror-open';
+        const message = err instanceof Error ? err.message : String(err);
+        waiting.fail(code, message);
+        log.error('the mirror could not open its journal; it serves nothing until a restart', { code, error: message });
+      }
+    })();
+  } else {
+    role.start();
+  }
   aggregator?.start();
-  log.info('mirror listening', { url, upstream, protocol: role.protocol, aggregating: aggregator !== undefined });
+  log.info('mirror listening', { url, upstream: shownUpstream, protocol: role.protocol, aggregating: aggregator !== undefined });
   const notifier = createNotifier(process.env, (err) => log.warn('systemd-notify failed', { err }));
-  notifier.ready(`serving ${url}; mirroring ${upstream}`);
+  notifier.ready(`serving ${url}; mirroring ${shownUpstream}`);
   notifier.startWatchdog(() => !stoppingNow);
 
   let stopping: Promise<void> | undefined;
@@ -296,6 +365,8 @@ export async function startMirror(config: Config, log: Logger): Promise<RunningM
       await aggregator?.stop({ giveUpAfterMs: Number(config['shutdown-timeout-ms']) / 2 });
       submitter?.close();
       server.closeIdleConnections();
+      opening.abort();
+      await opened;
       await role.close();
       server.closeAllConnections();
       log.info('stopped cleanly', { records: role.records() });

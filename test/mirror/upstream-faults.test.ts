@@ -1,6 +1,7 @@
 // Upstreams that misbehave without lying about records: a head ahead of the tail, an empty tail that claims more, a
 // server full of waiting requests, a backup upstream that answers 5xx or streams an endless body, chunk bodies of
-// 250 MB against a real mirror process, an upstream that drips its answers forever.
+// 250 MB against a real mirror process, an upstream that drips its answers forever, and one that never answers a
+// new mirror.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -26,6 +27,7 @@ import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from '.
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
 import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
 import { mirrorStatus, startMirrorProcess, until } from './fixtures/mirror-process.js';
+import type { ServerResponse } from 'node:http';
 
 let up: InProcessUpstream;
 /** Six full chunks and a few records more: catching up prefetches. */
@@ -355,6 +357,66 @@ describe('an upstream that drips its answers forever', () => {
       await proxy.close();
     }
   }, 60_000);
+});
+
+describe('a new mirror whose upstream hangs', () => {
+  it('opens its port at once, says what it waits for, and opens its journal once the upstream answers', async () => {
+    let answering = false;
+    const hung: ServerResponse[] = [];
+    const { server, url } = await listen((req, res) => {
+      if (!answering) {
+        hung.push(res); // never answered
+        return;
+      }
+      void fetch(`${up.url}${req.url ?? '/'}`).then(async (r) => {
+        const headers: Record<string, string> = {};
+        r.headers.forEach((v, k) => {
+          if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+        });
+        const body = Buffer.from(await r.arrayBuffer());
+        res.writeHead(r.status, { ...headers, 'content-length': String(body.length) });
+        res.end(body);
+      });
+    });
+    const mirror = await startMirrorProcess({ upstream: url, args: ['--poll-wait-ms', '200'] });
+    try {
+      const waitingLine = mirror.lines.find((l) => l['msg'] === 'waiting for the upstream\'s journal head: a new mirror takes its segment size from it');
+      expect(waitingLine?.['upstream']).toBe(url);
+      await until(() => hung.length > 0, 'the mirror asked the upstream');
+      expect((await fetch(`${mirror.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${mirror.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain('waiting for the upstream\'s journal head');
+      // a mirror following this one is told to come back, not that there is no journal API here
+      const head = await fetch(`${mirror.url}/journal/head`);
+      expect(head.status).toBe(503);
+      expect(head.headers.get('retry-after')).toBe('5');
+      expect((await mirrorStatus(mirror.url)).mirror.state).toBe('idle');
+
+      answering = true;
+      for (const res of hung.splice(0)) res.destroy();
+      await until(async () => (await mirrorStatus(mirror.url)).mirror.records === up.journal.head().size, 'the mirror opened and caught up', 20_000);
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 200, 'ready');
+      expect((await (await fetch(`${mirror.url}/journal/head`)).json()) as { size: number }).toMatchObject({ size: up.journal.head().size });
+    } finally {
+      const exit = await mirror.stop();
+      expect(exit.code).toBe(0);
+      stop(server);
+    }
+  }, 60_000);
+
+  it('stops cleanly while it still waits', async () => {
+    const { server, url } = await listen(() => undefined);
+    const mirror = await startMirrorProcess({ upstream: url });
+    try {
+      expect((await fetch(`${mirror.url}/readyz`)).status).toBe(503);
+    } finally {
+      const t0 = Date.now();
+      expect((await mirror.stop()).code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      stop(server);
+    }
+  });
 });
 
 describe('a mirror whose own index failed', () => {
