@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { RegtestNode } from '../bitcoin/index.js';
 import { DetachedTimestampFile, OP_SHA256, Timestamp, opAppend, sha256, verifyBlockHeaderAttestation } from '../ots/index.js';
+import { CalendarClient } from '../net/calendar-client.js';
 import { calendarSettings, startCalendar } from './calendar-command.js';
 import type { RunningServer } from './serve-role.js';
 import { createLogger } from './log.js';
@@ -73,32 +74,30 @@ export async function runDemo(say: Say = (l) => void process.stdout.write(l + '\
     say(`3. Stamping ${file}: sha256, a private nonce, then POST /digest...`);
     const detached = new DetachedTimestampFile(OP_SHA256, new Timestamp(sha256(Buffer.from(content))));
     const tip = detached.timestamp.add(opAppend(randomBytes(16))).add(OP_SHA256);
-    const posted = await fetch(`${url}/digest`, { method: 'POST', body: tip.msg });
-    if (posted.status !== 200) throw new Error(`demo: the calendar answered ${posted.status} to POST /digest`);
-    tip.merge(Timestamp.fromBytes(new Uint8Array(await posted.arrayBuffer()), tip.msg));
+    const client = new CalendarClient(url, { userAgent: 'ots-calendar-demo' });
+    tip.merge((await client.submit(tip.msg)).timestamp);
     const [pending] = tip.allAttestations();
     if (!pending) throw new Error('demo: the calendar returned no attestation');
-    const commitmentHex = Buffer.from(pending.msg).toString('hex');
     writeFileSync(`${file}.ots`, detached.toBytes());
-    const first = await fetch(`${url}/timestamp/${commitmentHex}`);
-    say(`   pending proof written (${detached.toBytes().length} bytes); the calendar says: ${first.status} ${await first.text()}`);
+    const first = await client.getTimestamp(pending.msg);
+    say(`   pending proof written (${detached.toBytes().length} bytes); the calendar says: ${first.kind}${first.kind === 'pending' ? ` (${first.reason})` : ''}`);
 
     say('4. Waiting for the calendar to put its merkle tip into a transaction, then mining...');
     const txTip = await until('the timestamp transaction', 20_000, async () => {
-      const r = await fetch(`${url}/tip`);
-      return r.status === 200 ? Buffer.from(await r.arrayBuffer()).toString('hex') : undefined;
+      const t = await client.tip();
+      return t === undefined ? undefined : Buffer.from(t).toString('hex');
     });
     say(`   tip ${txTip} is in the mempool; mining ${confirmations} blocks`);
     await node.mine(confirmations);
 
     say('5. Upgrading: GET /timestamp until the proof is complete...');
     const proof = await until('the complete proof', 20_000, async () => {
-      const r = await fetch(`${url}/timestamp/${commitmentHex}`);
-      return r.status === 200 ? new Uint8Array(await r.arrayBuffer()) : (await r.arrayBuffer(), undefined);
+      const answer = await client.getTimestamp(pending.msg);
+      return answer.kind === 'complete' ? answer.timestamp : undefined;
     });
     const at = findNode(detached.timestamp, pending.msg);
     if (!at) throw new Error('demo: the commitment is not in the proof');
-    at.merge(Timestamp.fromBytes(proof, pending.msg));
+    at.merge(proof);
     writeFileSync(`${file}.ots`, detached.toBytes());
 
     say('6. Verifying against the node: the attested merkle root must be the block header\'s...');

@@ -2,10 +2,14 @@
 import { mkdirSync } from 'node:fs';
 import { BitcoinRpc, ChainMismatchError, checkGenesis, getChain, type Chain } from '../bitcoin/index.js';
 import type { Answer } from '../calendar/calendar.js';
+import { textResponse } from '../http/errors.js';
+import { CACHE } from '../http/cache-policy.js';
 import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
+import { sleep } from '../mirror/abortable-sleep.js';
+import { withoutCredentials } from '../net/http-client.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';
 import { IndexBackupChunks } from '../backup/index.js';
 import { mirrorMetrics } from '../mirror/metrics.js';
@@ -83,10 +87,6 @@ interface MirrorRole {
   close(): Promise<void>;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A node to check attestations with, when --rpc-url or --rpc-cookie is given; its chain is checked when reachable. */
 async function attestationChecker(node: MirrorSettings['node'], log: Logger): Promise<AttestationChecker | undefined> {
   if (node === undefined) {
@@ -105,21 +105,60 @@ async function attestationChecker(node: MirrorSettings['node'], log: Logger): Pr
   return new AttestationChecker(nodeHeaderSource(rpc), chain.attestation);
 }
 
-/** Asks the upstream for its head until it answers (a new mirror needs its segment size); protocol errors are final. */
-async function waitForUpstream(upstream: string, log: Logger): Promise<number> {
-  const client = new JournalClient(upstream, { userAgent: `ots-calendar-mirror/${VERSION}` });
-  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+/** Longest wait for the upstream's head while a new mirror waits for it, so that every try is logged soon. */
+const FIRST_HEAD_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks the upstream for its head until it answers (a new mirror needs its segment size), saying so first and
+ * after every failed try; protocol errors are final. Resolves undefined when `signal` aborts (a stop).
+ */
+async function waitForUpstream(upstream: string, log: Logger, signal: AbortSignal): Promise<number | undefined> {
+  const client = new JournalClient(upstream, { userAgent: `ots-calendar-mirror/${VERSION}`, timeoutMs: FIRST_HEAD_TIMEOUT_MS, bodyTimeoutMs: FIRST_HEAD_TIMEOUT_MS });
+  log.info("waiting for the upstream's journal head: a new mirror takes its segment size from it", { upstream: client.base });
+  for (let delay = 500; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
     try {
-      return (await client.head()).segmentRecords;
+      return (await client.head(signal)).segmentRecords;
     } catch (err) {
+      if (signal.aborted) break;
       if (!(err instanceof UpstreamUnavailableError)) throw err;
-      log.warn('upstream not reachable; a new mirror needs it once to start', { upstream, error: err.message, retryMs: delay });
-      await sleep(delay);
+      log.warn('upstream not reachable; a new mirror needs it once to start', { upstream: client.base, error: err.message, retryMs: delay });
+      await sleep(delay, signal);
     }
   }
+  return undefined;
 }
 
-async function journalRole(s: MirrorSettings, log: Logger): Promise<MirrorRole> {
+/**
+ * What a new mirror serves while it waits for its upstream's head: nothing yet, the journal API answering 503 (a
+ * mirror following this one waits rather than judging it), and readiness saying what it waits for — or, once
+ * opening failed for good, why.
+ */
+function waitingRole(): MirrorRole & { fail(code: string, message: string): void } {
+  let failure: { code: string; message: string } | undefined;
+  const journalApi = (req: HttpRequest): Promise<HttpResponse> | undefined =>
+    req.path.startsWith('/journal/') ? Promise.resolve(textResponse(503, 'Waiting for the upstream; retry shortly', CACHE.never, { 'retry-after': '5' })) : undefined;
+  return {
+    protocol: 'journal',
+    answer: () => ({ kind: 'unknown' }),
+    commitments: () => 0,
+    pendingCommitments: () => undefined,
+    records: () => 0,
+    upstreamRecords: () => undefined,
+    lagSeconds: () => undefined,
+    state: () => (failure ? 'failed' : 'idle'),
+    failure: () => failure,
+    stats: () => ({ recordsAppended: 0, attestationsChecked: 0, retries: 0 }),
+    localProblems: () => (failure ? [] : ["waiting for the upstream's journal head (a new mirror takes its segment size from it)"]),
+    routes: [journalApi],
+    start: () => undefined,
+    close: () => Promise.resolve(),
+    fail: (code, message) => {
+      failure = { code, message };
+    },
+  };
+}
+
+async function journalRole(s: MirrorSettings, log: Logger, segmentRecords: number | undefined): Promise<MirrorRole> {
   const { upstream, dataDir } = s;
   const attestations = await attestationChecker(s.node, log);
   const logFn = log.log;
@@ -144,14 +183,8 @@ async function journalRole(s: MirrorSettings, log: Logger): Promise<MirrorRole> 
       ...(attestations ? { attestations } : {}),
       ...(seg === undefined ? {} : { segmentRecords: seg }),
     });
-  let mirror: CalendarMirror;
-  try {
-    // a new mirror asks the upstream for its segment size; an existing one opens offline
-    mirror = await open(undefined);
-  } catch (err) {
-    if (!(err instanceof UpstreamUnavailableError)) throw err;
-    mirror = await open(await waitForUpstream(upstream, log));
-  }
+  // a new mirror got its segment size from the upstream; an existing one opens offline
+  const mirror = await open(segmentRecords);
   log.info('mirrored journal open', { records: mirror.journal.head().size, commitments: mirror.index.commitCount, anchors: mirror.index.anchors.size });
   const journalApi = journalRoutes(mirror.journal);
   const backupApi = backupRoutes(new IndexBackupChunks(mirror.index));
@@ -211,8 +244,14 @@ async function backupRole(s: MirrorSettings, log: Logger): Promise<MirrorRole> {
 export async function startMirror(s: MirrorSettings, log: Logger): Promise<RunningServer> {
   const { upstream } = s;
   mkdirSync(s.dataDir, { recursive: true });
-  log.info('starting mirror', { upstream, protocol: s.protocol, dataDir: s.dataDir });
-  const role = s.protocol === 'backup' ? await backupRole(s, log) : await journalRole(s, log);
+  // userinfo in the upstream's URL is sent as Basic authorization, and shown nowhere
+  const shownUpstream = withoutCredentials(upstream);
+  log.info('starting mirror', { upstream: shownUpstream, protocol: s.protocol, dataDir: s.dataDir });
+  // a new journal mirror listens at once and opens once its upstream answered (it may hang: the port is open meanwhile)
+  const waiting = s.protocol === 'backup' || !CalendarMirror.isNew(s.dataDir) ? undefined : waitingRole();
+  let role: MirrorRole = waiting ?? (s.protocol === 'backup' ? await backupRole(s, log) : await journalRole(s, log, undefined));
+  const opening = new AbortController();
+  let opened: Promise<void> = Promise.resolve();
   const registry = new Registry();
   mirrorMetrics(registry, {
     lagSeconds: () => role.lagSeconds(),
@@ -249,7 +288,16 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
         ...(aggregator ? { aggregator } : {}),
         answer: (c) => role.answer(c),
         pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,
-        extraRoutes: role.routes,
+        // the role's routes as they are now (a new mirror's change once it opened)
+        extraRoutes: [
+          (req) => {
+            for (const route of role.routes) {
+              const res = route(req);
+              if (res) return res;
+            }
+            return undefined;
+          },
+        ],
       },
       status: () => {
         const failure = role.failure();
@@ -264,7 +312,7 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
           tickMs: aggregator?.tickMs ?? 0,
           lastTickAt: aggregator?.stats.lastTickAt ? new Date(aggregator.stats.lastTickAt).toISOString() : null,
           queued: aggregator?.queued ?? 0,
-          upstreams: [upstream],
+          upstreams: [shownUpstream],
           ...(lag === undefined ? {} : { lagSeconds: Math.round(lag * 10) / 10 }),
           mirror: {
             protocol: role.protocol,
@@ -283,11 +331,31 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
         const failure = role.failure();
         if (failure) out.push(`following stopped: ${failure.code}`);
         else if (role.state() === 'catching-up' || role.state() === 'idle') out.push('catching up with the upstream');
+        else if (role.state() === 'stalled') out.push(`stalled: the upstream has brought nothing that shows the mirror current for ${Math.round(role.lagSeconds() ?? 0)} s`);
         return out;
       },
       ...(s.publicUri === undefined ? {} : { uri: () => s.publicUri as string }),
       start: () => {
-        role.start();
+        if (waiting) {
+          opened = (async () => {
+            try {
+              const segmentRecords = await waitForUpstream(upstream, log, opening.signal);
+              if (segmentRecords === undefined) return;
+              const journal = await journalRole(s, log, segmentRecords);
+              if (opening.signal.aborted) {
+                await journal.close();
+                return;
+              }
+              role = journal;
+              role.start();
+            } catch (err) {
+              const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code) : 'mirror-open';
+              const message = err instanceof Error ? err.message : String(err);
+              waiting.fail(code, message);
+              log.error('the mirror could not open its journal; it serves nothing until a restart', { code, error: message });
+            }
+          })();
+        } else role.start();
         aggregator?.start();
       },
       // digests already taken are still submitted and answered before the connections close
@@ -296,11 +364,13 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
         submitter?.close();
       },
       close: async () => {
+        opening.abort();
+        await opened;
         const records = role.records();
         await role.close();
         log.info('mirror closed', { records });
       },
-      describe: (url) => ({ status: `serving ${url}; mirroring ${upstream}`, fields: { upstream, protocol: role.protocol, aggregating: aggregator !== undefined } }),
+      describe: (url) => ({ status: `serving ${url}; mirroring ${shownUpstream}`, fields: { upstream: shownUpstream, protocol: role.protocol, aggregating: aggregator !== undefined } }),
     },
   });
 }

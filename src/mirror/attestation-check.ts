@@ -1,12 +1,16 @@
-/** @module Checking block-header attestations against a node the mirror trusts, as the reference's backup tool does (reference-server §6.2 step 3). */
+/**
+ * @module Checking a mirrored proof's attestations against a node the mirror trusts, as the reference's backup
+ * tool does (reference-server §6.2 step 3), and more: every attestation is the configured chain's and checked,
+ * or the proof is refused.
+ */
 import type { BitcoinRpc } from '../bitcoin/index.js';
-import { VerificationError, verifyBlockHeaderAttestation, type Timestamp } from '../ots/index.js';
-import { AttestationError, NodeUnavailableError } from './errors.js';
+import { VerificationError, attestationToString, verifyBlockHeaderAttestation, type Timestamp } from '../ots/index.js';
+import { AttestationError, NodeUnavailableError, UnexpectedAttestationError } from './errors.js';
 
 /** The 80-byte header of the active chain's block at `height`, or undefined when the node has no block there (yet). */
 export type HeaderSource = (height: number) => Promise<Uint8Array | undefined>;
 
-/** Which attestation a chain gives (src/bitcoin/chains.ts): the checker checks that kind and ignores others. */
+/** Which attestation a chain gives (src/bitcoin/chains.ts): the only kind the checker accepts. */
 export type CheckedKind = 'bitcoin' | 'litecoin';
 
 /** Headers from Bitcoin Core over RPC; each header is re-hashed against the block hash asked for. */
@@ -31,8 +35,11 @@ function matches(msg: Uint8Array, header: Uint8Array): boolean {
 const HEADER_CACHE = 1024;
 
 /**
- * Checks every attestation of one kind in a timestamp against the node's header at its height. Node trouble
- * is a NodeUnavailableError (retry later); a wrong or missing attestation is an AttestationError.
+ * The rule (src/mirror/README.md): a proof is accepted only when every attestation in it is a block attestation
+ * of the configured chain's kind and each matches the node's header at its height. Anything else in it — another
+ * chain's attestation, a pending one, an unknown kind — is an UnexpectedAttestationError, found before the node is
+ * asked: the mirror would otherwise store and serve what it never checked. A wrong or missing attestation is an
+ * AttestationError; node trouble a NodeUnavailableError (retry later).
  */
 export class AttestationChecker {
   readonly kind: CheckedKind;
@@ -46,8 +53,13 @@ export class AttestationChecker {
 
   /** Returns the number of attestations checked; `where` names the proof in errors ("anchor record 12"). */
   async check(where: string, timestamp: Timestamp, opts: { requireOne: boolean } = { requireOne: true }): Promise<number> {
+    const all = timestamp.allAttestations();
+    const foreign = all.find(({ attestation }) => attestation.kind !== this.kind);
+    if (foreign) {
+      throw new UnexpectedAttestationError(where, `${attestationToString(foreign.attestation)}: a proof from a ${this.kind} calendar carries ${this.kind} block attestations only, each checked against the node`);
+    }
     let checked = 0;
-    for (const { msg, attestation } of timestamp.allAttestations()) {
+    for (const { msg, attestation } of all) {
       if (attestation.kind !== this.kind) continue;
       const height = attestation.height;
       if (!matches(msg, await this.#header(height))) {

@@ -6,9 +6,9 @@ import type { AttestationChecker } from './attestation-check.js';
 import { BACKUP_CHUNK_COMMITMENTS, BackupFormatError, decodeBackupChunk } from '../backup/index.js';
 import { BackupStore } from './backup-store.js';
 import { BackupChunkError, NodeUnavailableError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
-import { linkedAbort } from '../net/linked-abort.js';
+import { BodyTooLongError } from '../net/bounded-body.js';
+import { HttpClient, RequestFailedError, transientStatus, type FetchFn } from '../net/http-client.js';
 import type { FollowerState } from './follower.js';
-import { readBounded, transientStatus, type FetchLike } from './journal-client.js';
 import { apiUrl } from '../journal/index.js';
 import { ProofGraph, ProofGraphError } from '../backup/index.js';
 import { sleep } from './abortable-sleep.js';
@@ -22,15 +22,20 @@ export interface BackupMirrorOptions {
   /** The store lives in `<dir>/backup`. */
   dir: string;
   upstream: string;
-  fetch?: FetchLike;
+  fetch?: FetchFn;
   userAgent?: string;
   attestations?: AttestationChecker;
   log?: Log;
   /** Wait before asking again for a chunk that does not exist yet (the reference's tool: 60 s). */
   pollMs?: number;
+  /** Longest wait for a chunk's headers (default 60 s). */
   timeoutMs?: number;
+  /** Longest wait for a chunk's body once its headers came (default: timeoutMs). */
+  bodyTimeoutMs?: number;
   /** Largest chunk accepted (default 64 MiB); a longer body is refused before it is all read. */
   maxChunkBytes?: number;
+  /** Following, a lag beyond pollMs plus this is `stalled` (readiness says so). Default 15 s. */
+  stalledAfterMs?: number;
 }
 
 export interface BackupMirrorStats {
@@ -91,9 +96,11 @@ export async function verifyBackupChunk(n: number, bytes: Uint8Array, attestatio
  */
 export class BackupMirror {
   readonly store: BackupStore;
+  /** The upstream's base URL as shown in logs and errors (no credentials). */
   readonly upstream: string;
+  readonly #upstream: string;
   readonly #opts: BackupMirrorOptions;
-  readonly #fetch: FetchLike;
+  readonly #http: HttpClient;
   readonly #log: Log;
   #state: FollowerState = 'idle';
   #failure: VerificationFailedError | undefined;
@@ -104,9 +111,15 @@ export class BackupMirror {
 
   private constructor(store: BackupStore, opts: BackupMirrorOptions) {
     this.store = store;
-    this.upstream = opts.upstream;
+    this.#upstream = opts.upstream;
+    this.upstream = HttpClient.shown(opts.upstream);
     this.#opts = opts;
-    this.#fetch = opts.fetch ?? ((url, init) => fetch(url, init));
+    this.#http = new HttpClient({
+      userAgent: opts.userAgent ?? 'ots-calendar-mirror',
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      ...(opts.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: opts.bodyTimeoutMs } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
     this.#log = opts.log ?? (() => undefined);
   }
 
@@ -114,7 +127,10 @@ export class BackupMirror {
     return new BackupMirror(BackupStore.open(join(opts.dir, 'backup'), opts.log), opts);
   }
 
+  /** As the journal follower's: `stalled` is read from the lag, once the upstream is overdue by more than stalledAfterMs. */
   get state(): FollowerState {
+    const overdueMs = (this.lagSeconds() ?? 0) * 1000 - (this.#opts.pollMs ?? 60_000);
+    if (this.#state === 'following' && overdueMs > (this.#opts.stalledAfterMs ?? 15_000)) return 'stalled';
     return this.#state;
   }
 
@@ -138,29 +154,24 @@ export class BackupMirror {
    * reference's tool); a 5xx, 408 or 429 is trouble to retry, not the end of the chunks.
    */
   async #get(n: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    const url = apiUrl(this.upstream, `/experimental/backup/${n}`);
-    const request = linkedAbort(signal, this.#opts.timeoutMs ?? 60_000);
+    const url = apiUrl(this.#upstream, `/experimental/backup/${n}`);
     const max = this.#opts.maxChunkBytes ?? MAX_CHUNK_BYTES;
-    let res: Response;
     try {
-      res = await this.#fetch(url, { signal: request.signal, headers: { 'user-agent': this.#opts.userAgent ?? 'ots-calendar-mirror' } });
-      if (res.status !== 200) {
-        await res.body?.cancel().catch(() => undefined);
-        if (transientStatus(res.status)) throw new UpstreamUnavailableError(url, `HTTP ${res.status}`);
-        return undefined;
-      }
-      const declared = Number(res.headers.get('content-length') ?? 0);
-      if (declared > max) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new BackupChunkError(n, `${declared} bytes exceeds ${max}`);
-      }
-      // read in pieces: a body without a length (or a longer one than declared) is cut off at the bound
-      return await readBounded(res, url, max, signal);
+      return await this.#http.request(url, { signal, redirect: 'follow' }, async (answer) => {
+        if (answer.status !== 200) {
+          await answer.discard();
+          if (transientStatus(answer.status)) throw new UpstreamUnavailableError(answer.url, `HTTP ${answer.status}`);
+          return undefined;
+        }
+        // read in pieces: a body without a length (or a longer one than declared) is cut off at the bound
+        return answer.bytes(max);
+      });
     } catch (cause) {
       if (cause instanceof VerificationFailedError || cause instanceof UpstreamUnavailableError || signal.aborted) throw cause;
-      throw new UpstreamUnavailableError(url, cause instanceof Error ? cause.message : String(cause), { cause });
-    } finally {
-      request.dispose();
+      // a body too long to be a chunk is a lie as much as a chunk that does not verify
+      if (cause instanceof BodyTooLongError) throw new BackupChunkError(n, cause.message);
+      const reason = cause instanceof RequestFailedError ? cause.reason : cause instanceof Error ? cause.message : String(cause);
+      throw new UpstreamUnavailableError(HttpClient.shown(url), reason, { cause });
     }
   }
 
@@ -173,7 +184,6 @@ export class BackupMirror {
       try {
         bytes = await this.#get(n, signal);
       } catch (err) {
-        // a body too long to be a chunk is a lie as much as a chunk that does not verify
         if (err instanceof VerificationFailedError) this.#fail(err);
         throw err;
       }

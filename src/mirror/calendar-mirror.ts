@@ -7,7 +7,8 @@ import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';
 import { JournalFollower, type FollowerProgress } from './follower.js';
-import { JournalClient, type FetchLike } from './journal-client.js';
+import { JournalClient } from './journal-client.js';
+import { withoutCredentials, type FetchFn } from '../net/http-client.js';
 import type { Log } from '../log/log.js';
 
 export interface CalendarMirrorOptions {
@@ -15,7 +16,7 @@ export interface CalendarMirrorOptions {
   dir: string;
   /** Base URL of the calendar (its journal API is under `/journal/`). */
   upstream: string;
-  fetch?: FetchLike;
+  fetch?: FetchFn;
   userAgent?: string;
   attestations?: AttestationChecker;
   log?: Log;
@@ -27,6 +28,8 @@ export interface CalendarMirrorOptions {
   waitMs?: number;
   /** Records per segment of a new journal; by default the upstream's, so the segment files are identical too. */
   segmentRecords?: number;
+  /** Aborts asking a new mirror's upstream for its head. */
+  signal?: AbortSignal;
 }
 
 const UPSTREAM_FILE = 'upstream';
@@ -51,6 +54,11 @@ export class CalendarMirror {
     this.follower = follower;
   }
 
+  /** Whether `dir` holds no mirrored journal yet: opening it then needs the upstream's head (or `segmentRecords`). */
+  static isNew(dir: string): boolean {
+    return !existsSync(join(dir, 'journal', 'journal.format'));
+  }
+
   /**
    * Opens (creating) the mirror in `opts.dir`. A new journal asks the upstream for its segment size first, so
    * this rejects (UpstreamUnavailableError) when the upstream cannot be reached and none was given.
@@ -60,9 +68,9 @@ export class CalendarMirror {
     const client = new JournalClient(opts.upstream, { ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.userAgent ? { userAgent: opts.userAgent } : {}) });
     const journalDir = join(opts.dir, 'journal');
     let segmentRecords = opts.segmentRecords;
-    if (segmentRecords === undefined && !existsSync(join(journalDir, 'journal.format'))) segmentRecords = (await client.head()).segmentRecords;
+    if (segmentRecords === undefined && CalendarMirror.isNew(opts.dir)) segmentRecords = (await client.head(opts.signal)).segmentRecords;
     mkdirSync(opts.dir, { recursive: true });
-    noteUpstream(opts.dir, opts.upstream, log);
+    noteUpstream(opts.dir, opts.upstream, client.base, log);
     // as a calendar's: recovery may cut a torn tail, never a record the index already saw durable
     const verifiedUpTo = lastIndexedLocation(join(opts.dir, 'index'));
     const journal = await Journal.open({ dir: journalDir, log, ...(segmentRecords === undefined ? {} : { segmentRecords }), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
@@ -102,11 +110,14 @@ export class CalendarMirror {
   }
 }
 
-/** Remembers which upstream the directory mirrors; another one later is allowed (same calendar, new address) but logged. */
-function noteUpstream(dir: string, upstream: string, log: Log): void {
+/**
+ * Remembers which upstream the directory mirrors; another one later is allowed (same calendar, new address) but
+ * logged — as `shown`, and the old one without credentials either.
+ */
+function noteUpstream(dir: string, upstream: string, shown: string, log: Log): void {
   const path = join(dir, UPSTREAM_FILE);
   const stored = existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
   if (stored === upstream) return;
-  if (stored !== undefined) log('warn', 'mirror: the upstream address changed; the head-hash chain still has to match what is stored', { old: stored, upstream });
+  if (stored !== undefined) log('warn', 'mirror: the upstream address changed; the head-hash chain still has to match what is stored', { old: withoutCredentials(stored), upstream: shown });
   writeFileSync(path, `${upstream}\n`);
 }

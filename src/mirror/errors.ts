@@ -32,6 +32,18 @@ export class NodeUnavailableError extends MirrorError {
 }
 
 /**
+ * A body from the upstream did not fit beside the others the mirror holds (its prefetched chunks): nothing is
+ * wrong with the upstream; the follower drops what it prefetched and asks for that body alone. (A body that
+ * alone exceeds the buffer is an UpstreamProtocolError.)
+ */
+export class MirrorBufferFullError extends MirrorError {
+  readonly code = 'mirror-buffer-full';
+  constructor(readonly url: string, detail: string) {
+    super(`mirror buffer full: ${url}: ${detail}`);
+  }
+}
+
+/**
  * The upstream served something that does not verify. The follower stops at once, keeps everything it
  * had verified before, and reports this error; only a restart (after the operator looked) tries again.
  */
@@ -101,6 +113,17 @@ export class AttestationError extends VerificationFailedError {
   readonly code = 'mirror-attestation';
   constructor(readonly where: string, detail: string, options?: { cause?: unknown }) {
     super(`${where}: attestation does not verify: ${detail}`, options);
+  }
+}
+
+/**
+ * A proof carries an attestation the mirror cannot check against its node: another chain's, a pending one, an
+ * unknown kind. Only the configured chain's block attestations, each checked, are accepted (src/mirror/README.md).
+ */
+export class UnexpectedAttestationError extends VerificationFailedError {
+  readonly code = 'mirror-attestation-unexpected';
+  constructor(readonly where: string, detail: string) {
+    super(`${where}: attestation not accepted: ${detail}`);
   }
 }
 

@@ -3,13 +3,14 @@ import { FatalJournalError, type Journal, type JournalRecord } from '../journal/
 import type { CalendarIndex } from '../index/index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
-import { HeadHashMismatchError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
+import { HeadHashMismatchError, MirrorBufferFullError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import { CHUNK_RECORDS, JournalHashes, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
 import { sleep } from './abortable-sleep.js';
 import type { Log } from '../log/log.js';
 
-export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stopped' | 'failed';
+/** `stalled`: following, but the upstream has given no answer that brought the mirror level for longer than `stalledAfterMs`. */
+export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stalled' | 'stopped' | 'failed';
 
 
 export interface FollowerProgress {
@@ -44,8 +45,10 @@ export interface JournalFollowerOptions {
   onFailure?: (err: VerificationFailedError) => void;
   /** How long one tail request waits at the head for new records. Default 15 s. */
   waitMs?: number;
-  /** Chunk requests in flight ahead of the one being verified while catching up. Default 4. */
+  /** Chunk requests in flight ahead of the one being verified while catching up (their bytes bounded by the client's buffer). Default 4. */
   prefetch?: number;
+  /** A following mirror whose lag exceeds this is `stalled` (readiness says so). Default 15 s. */
+  stalledAfterMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -58,6 +61,12 @@ const RECENT_COMMITMENTS = 65_536;
 
 /** At the head, requests that bring nothing are at most this frequent, however soon the upstream answers. */
 const MIN_IDLE_POLL_MS = 1_000;
+
+/**
+ * A long poll at the head answers as soon as the upstream has a record, so while one is within its wait (plus
+ * this much for the network) the mirror knows it is level; past that, it does not.
+ */
+const POLL_GRACE_MS = 2_000;
 
 /** Transient problems are logged at most this often while they last. */
 const RETRY_LOG_INTERVAL_MS = 30_000;
@@ -81,14 +90,20 @@ export class JournalFollower {
   readonly #opts: JournalFollowerOptions;
   readonly #waitMs: number;
   readonly #prefetch: number;
+  readonly #stalledAfterMs: number;
+  /** Never `stalled`: that is read from the lag (see `state`). */
   #state: FollowerState = 'idle';
   #failure: VerificationFailedError | FatalJournalError | undefined;
   #head: JournalHeadInfo | undefined;
   #upstreamSize = -1;
   #upstreamHash: Uint8Array | undefined;
-  #syncedAt: number | undefined;
+  /** When an answer last showed the mirror level with the upstream. */
+  #levelAt: number | undefined;
   #behindSince: number | undefined;
-  #atHeadSince: number | undefined;
+  /** When the long poll now waiting at the head was sent, if it was sent right after an answer showed the mirror level. */
+  #pollingSince: number | undefined;
+  /** The last request was answered (no failure since): a long poll sent now may vouch for the mirror being level. */
+  #answered = false;
   #controller: AbortController | undefined;
   #loop: Promise<void> | undefined;
   readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
@@ -109,9 +124,11 @@ export class JournalFollower {
     this.#opts = opts;
     this.#waitMs = opts.waitMs ?? 15_000;
     this.#prefetch = opts.prefetch ?? 4;
+    this.#stalledAfterMs = opts.stalledAfterMs ?? 15_000;
   }
 
   get state(): FollowerState {
+    if (this.#state === 'following' && (this.lagSeconds() ?? 0) * 1000 > this.#stalledAfterMs) return 'stalled';
     return this.#state;
   }
 
@@ -131,13 +148,17 @@ export class JournalFollower {
   }
 
   /**
-   * Seconds the mirror may be behind: 0 while it waits at the upstream's head; otherwise the time since it
-   * first saw the upstream ahead, or since it last knew it was level. Undefined before the first answer.
+   * Seconds the mirror may be behind: the time since it first saw the upstream ahead, or since it last knew it
+   * was level — an answer said so, or a long poll sent right after one is still within its wait (so 0 while an
+   * honest upstream holds the poll; growing once the poll is overdue, its body dripping or its upstream gone).
+   * Undefined before the first answer.
    */
   lagSeconds(now = Date.now()): number | undefined {
-    if (this.#behindSince !== undefined) return (now - this.#behindSince) / 1000;
-    if (this.#atHeadSince !== undefined && this.#state === 'following') return 0;
-    return this.#syncedAt === undefined ? undefined : (now - this.#syncedAt) / 1000;
+    if (this.#behindSince !== undefined) return Math.max(0, now - this.#behindSince) / 1000;
+    if (this.#levelAt === undefined) return undefined;
+    let known = this.#levelAt;
+    if (this.#pollingSince !== undefined) known = Math.max(known, Math.min(now, this.#pollingSince + this.#waitMs + POLL_GRACE_MS));
+    return Math.max(0, now - known) / 1000;
   }
 
   /** Starts following in the background (idempotent); see `state`, `failure` and `stop()`. */
@@ -199,6 +220,7 @@ export class JournalFollower {
         if (!this.#head) {
           this.#head = await this.#client.head(signal);
           this.#noteUpstream(this.#head.size, Buffer.from(this.#head.hash, 'hex'));
+          this.#answered = true;
           this.#log('info', 'upstream head', { size: this.#head.size, local: this.localSize, segmentRecords: this.#head.segmentRecords });
           if (this.#head.segmentRecords !== this.#journal.segmentRecords) {
             this.#log('warn', 'mirror: the local journal cuts segments elsewhere than the upstream; records are identical, segment files are not', {
@@ -209,6 +231,7 @@ export class JournalFollower {
         }
         const asked = Date.now();
         const got = await this.#step(signal, this.#waitMs);
+        this.#answered = true;
         if (troubled) this.#log('info', 'upstream reachable again', { upstream: this.#client.base });
         troubled = false;
         delay = this.#opts.retryMinMs ?? 250;
@@ -222,7 +245,8 @@ export class JournalFollower {
           return;
         }
         this.stats.retries++;
-        this.#atHeadSince = undefined;
+        this.#answered = false;
+        this.#pollingSince = undefined;
         const now = Date.now();
         if (!troubled || now - lastRetryLog >= RETRY_LOG_INTERVAL_MS) {
           const transient = err instanceof UpstreamUnavailableError || err instanceof NodeUnavailableError;
@@ -240,7 +264,7 @@ export class JournalFollower {
     if (this.#failure) return;
     this.#failure = err;
     this.#state = 'failed';
-    this.#atHeadSince = undefined;
+    this.#pollingSince = undefined;
     this.#log('error', 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before', {
       upstream: this.#client.base,
       code: err.code,
@@ -254,13 +278,13 @@ export class JournalFollower {
     this.#upstreamSize = size;
     this.#upstreamHash = hash;
     const local = this.localSize;
+    this.#pollingSince = undefined;
     if (size > local) {
       this.#behindSince ??= Date.now();
-      this.#atHeadSince = undefined;
       if (this.#state !== 'failed') this.#state = size - local > (this.#head?.chunkRecords ?? 0) ? 'catching-up' : 'following';
     } else {
       this.#behindSince = undefined;
-      this.#syncedAt = Date.now();
+      this.#levelAt = Date.now();
       if (this.#state !== 'failed') this.#state = 'following';
     }
   }
@@ -280,9 +304,11 @@ export class JournalFollower {
     };
   }
 
+  /** Aborts the prefetch window's requests and gives back the bytes of the chunks it holds. */
   #dropWindow(): void {
     this.#window.abort();
     this.#window = new AbortController();
+    for (const p of this.#inflight.values()) p.then((b) => b && this.#client.release(b), () => undefined);
     this.#inflight.clear();
   }
 
@@ -310,24 +336,39 @@ export class JournalFollower {
     const C = this.#head?.chunkRecords ?? 1;
     let batch: RecordBatch | undefined;
     if (pos % C === 0 && pos + C <= this.#upstreamSize) {
-      batch = await this.#chunk(pos / C, signal);
+      try {
+        batch = await this.#chunk(pos / C, signal);
+      } catch (err) {
+        if (!(err instanceof MirrorBufferFullError)) throw err;
+        // the chunks prefetched after it hold the buffer: let them go and ask for this one alone
+        this.#dropWindow();
+        batch = await this.#client.chunk(pos / C, signal);
+      }
       // gone from a cache or the upstream shrank: the tail request below tells which
       if (batch === undefined) this.#upstreamSize = pos;
     }
+    const fromTail = batch === undefined;
     if (batch === undefined) {
       const ahead = this.#upstreamSize > pos;
-      if (!ahead) this.#atHeadSince = Date.now();
+      // a long poll sent right after an answer showed the mirror level vouches for it while it waits
+      this.#pollingSince = !ahead && this.#answered && this.#behindSince === undefined ? Date.now() : undefined;
       this.stats.tailRequests++;
       batch = await this.#client.tail(pos, ahead ? 0 : waitMs, signal);
-      const size = batch.upstreamSize ?? -1;
-      if (size < pos) await this.#behind(size, batch.upstreamHash);
-      // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
-      if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
-      if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
-        throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
-      }
     }
-    if (batch.count > 0) await this.#apply(batch);
+    try {
+      if (fromTail) {
+        const size = batch.upstreamSize ?? -1;
+        if (size < pos) await this.#behind(size, batch.upstreamHash);
+        // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
+        if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
+        if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
+          throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
+        }
+      }
+      if (batch.count > 0) await this.#apply(batch);
+    } finally {
+      this.#client.release(batch);
+    }
     if (batch.upstreamSize !== undefined) this.#noteUpstream(batch.upstreamSize, batch.upstreamHash);
     else this.#noteUpstream(Math.max(this.#upstreamSize, batch.first + batch.count), this.#upstreamHash);
     return batch.count;

@@ -11,6 +11,7 @@ export {
   MirrorError,
   UpstreamUnavailableError,
   NodeUnavailableError,
+  MirrorBufferFullError,
   VerificationFailedError,
   UpstreamProtocolError,
   RecordCorruptError,
@@ -20,6 +21,7 @@ export {
   AnchorTipError,
   AnchorTimestampError,
   AttestationError,
+  UnexpectedAttestationError,
   RevocationError,
   BackupChunkError,
 } from './errors.js';
@@ -35,7 +37,8 @@ export {
   type JournalHeadInfo,
   apiUrl,
 } from '../journal/index.js';
-export { JournalClient, type FetchLike, type RecordBatch, type JournalClientOptions } from './journal-client.js';
+export { JournalClient, type RecordBatch, type JournalClientOptions } from './journal-client.js';
+export type { FetchFn } from '../net/http-client.js';
 export { verifyBatch, type LocalJournalView, type VerifiedBatch } from './batch-verifier.js';
 export { AttestationChecker, nodeHeaderSource, type HeaderSource, type CheckedKind } from './attestation-check.js';
 export { JournalFollower, type FollowerState, type FollowerProgress, type FollowerStats, type JournalFollowerOptions } from './follower.js';

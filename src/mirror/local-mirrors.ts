@@ -5,7 +5,7 @@ import { DetachedTimestampFile, type Timestamp } from '../ots/index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { CalendarMirror } from './calendar-mirror.js';
 import type { FollowerProgress } from './follower.js';
-import type { FetchLike } from './journal-client.js';
+import type { FetchFn } from '../net/http-client.js';
 import { upgradeTimestamp, type UpgradeReport } from './upgrade.js';
 import type { Log } from '../log/log.js';
 
@@ -14,7 +14,7 @@ export interface LocalMirrorsOptions {
   dir: string;
   /** Calendar URIs, as their pending attestations name them (e.g. `https://alice.btc.calendar.opentimestamps.org`). */
   calendars: readonly string[];
-  fetch?: FetchLike;
+  fetch?: FetchFn;
   userAgent?: string;
   /** Checks every anchor's attestation against a node before storing it. */
   attestations?: AttestationChecker;

@@ -234,6 +234,33 @@ describe('aggregator fail-over', () => {
     }
   });
 
+  it('one calendar given twice, as 127.0.0.1 and as localhost, counts once: --required 2 is not met, and a proof forks to it once', async () => {
+    const other = cal.url.replace('127.0.0.1', 'localhost');
+    expect(other).not.toBe(cal.url);
+    const strict = await startAggregatorProcess([cal.url, other], ['--required', '2']);
+    try {
+      const r = await post(strict.url, randomBytes(32));
+      expect(r.status).toBe(503);
+      const ready = await fetch(`${strict.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain('1 of the 2 required upstream calendars acknowledged the last tick');
+      const reasons = strict.lines.filter((l) => l['msg'] === 'a calendar did not acknowledge a tick').map((l) => String(l['reason']));
+      expect(reasons).toContainEqual(expect.stringMatching(new RegExp(`^the same calendar as http://(127\\.0\\.0\\.1|localhost):${cal.port} \\(both state ${cal.url.replace(/\./g, '\\.')}\\): it counts once$`)));
+    } finally {
+      expect((await strict.stop()).code).toBe(0);
+    }
+    const lenient = await startAggregatorProcess([cal.url, other]);
+    try {
+      const digest = randomBytes(32);
+      const r = await post(lenient.url, digest);
+      expect(r.status).toBe(200);
+      const pending = Timestamp.fromBytes(r.body, digest).allAttestations().filter((a) => a.attestation.kind === 'pending');
+      expect(pending.map((a) => (a.attestation.kind === 'pending' ? a.attestation.uri : ''))).toEqual([cal.url]);
+    } finally {
+      expect((await lenient.stop()).code).toBe(0);
+    }
+  });
+
   it('refuses to start without an upstream, with more required than given, a calendar twice, or a stop budget below the upstream wait', async () => {
     const none = await runFailing(['aggregator', '--port', '0']);
     expect(none.code).toBe(2);

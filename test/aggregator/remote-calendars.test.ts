@@ -1,7 +1,8 @@
 /**
  * RemoteCalendars against calendar stand-ins that answer in one chosen way each: answers too deep or too
  * large to sit beside the others are left out (the proof stays readable by clients), duplicate calendars are
- * refused, a failing calendar is found back without traffic, and close() aborts what still waits.
+ * refused, one calendar under two addresses counts once, a failing calendar is found back without traffic,
+ * and close() aborts what still waits.
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -75,6 +76,32 @@ describe('RemoteCalendars', () => {
 
   it('refuses the same calendar twice (it would count twice toward required)', () => {
     expect(() => new RemoteCalendars({ urls: ['http://a.example', 'http://a.example/'], required: 2, probeIntervalMs: 0 })).toThrow(/more than once/);
+  });
+
+  it('tells calendars apart by the URI they state: two addresses answering for one calendar count once', async () => {
+    const one = await serve((_root, _req, res) => res.end(answer('http://one.example')));
+    const sameAsOne = await serve((_root, _req, res) => res.end(answer('http://one.example')));
+    const two = await serve((_root, _req, res) => res.end(answer('http://two.example')));
+    const rc = new RemoteCalendars({ urls: [one, sameAsOne], required: 2, probeIntervalMs: 0, stragglerMs: 2_000 });
+    const ok = new RemoteCalendars({ urls: [one, sameAsOne, two], required: 2, probeIntervalMs: 0, stragglerMs: 2_000 });
+    try {
+      expect(rc.reachable()).toBe(2); // nothing known before the first answers
+      const err = await rc.commit(randomBytes(32)).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UpstreamsFailedError);
+      expect((err as UpstreamsFailedError).answered).toBe(1);
+      expect((err as Error).message).toMatch(/the same calendar as http:\/\/127\.0\.0\.1:\d+ \(both state http:\/\/one\.example\): it counts once/);
+      expect(rc.reachable()).toBe(1);
+      expect(rc.health().map((h) => h.statedUri)).toEqual(['http://one.example', 'http://one.example']);
+      // with a second calendar that is one, the proof forks to each calendar once
+      const root = randomBytes(32);
+      const { suffix } = await ok.commit(root);
+      const uris = Timestamp.fromBytes(suffix, root).allAttestations().map((a) => (a.attestation.kind === 'pending' ? a.attestation.uri : ''));
+      expect(uris.sort()).toEqual(['http://one.example', 'http://two.example']);
+      expect(ok.reachable()).toBe(2);
+    } finally {
+      rc.close();
+      ok.close();
+    }
   });
 
   it('finds a failing calendar back without traffic, by asking GET /', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { BITCOIN_TAG, Timestamp, bitcoinAttestation } from '../../src/ots/index.js';
+import { BITCOIN_TAG, Timestamp, bitcoinAttestation, litecoinAttestation, pendingAttestation } from '../../src/ots/index.js';
 import { decodeBackupChunk, encodeBackupChunk } from '../../src/mirror/index.js';
 import { buildJournal } from './fixtures/journal-builder.js';
 import { encodeRecord } from '../../src/journal/index.js';
@@ -106,6 +106,42 @@ describe('mirror of an anchored calendar', () => {
       } finally {
         expect((await checked.stop()).code).toBe(0);
         await proxy.close();
+      }
+
+      // an upstream that keeps the anchor's valid attestation but adds one the node cannot vouch for
+      for (const [extra, shown] of [
+        [litecoinAttestation(999), 'LitecoinBlockHeaderAttestation(999)'],
+        [pendingAttestation('http://evil.example'), "PendingAttestation('http://evil.example')"],
+      ] as const) {
+        const adding = await startDoctoringProxy(cal.url);
+        adding.setDoctor(
+          (records) => {
+            const i = records.findIndex((r) => r.record.type === 'anchor');
+            const r = records[i];
+            if (r?.record.type !== 'anchor') return undefined;
+            const t = Timestamp.fromBytes(r.record.anchor.timestamp, r.record.anchor.tip);
+            t.attest(extra);
+            const forged = encodeRecord({ ...r.record, anchor: { ...r.record.anchor, timestamp: t.toBytes() } });
+            return records.map((x, k) => (k === i ? forged : x.raw));
+          },
+          { fixHashes: true },
+        );
+        const strict = await startMirrorProcess({ upstream: adding.url, args: ['--rpc-url', node.rpcUrlWithCredentials, '--chain', 'regtest'] });
+        try {
+          const failed = await strict.waitFor((r) => r['msg'] === 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before');
+          expect(adding.doctored).toBeGreaterThan(0);
+          expect(failed['code']).toBe('mirror-attestation-unexpected');
+          expect(String(failed['error'])).toContain(`: attestation not accepted: ${shown}`);
+          const status = await mirrorStatus(strict.url);
+          expect(status.mirror.failureCode).toBe('mirror-attestation-unexpected');
+          // the commitments before the anchor are stored; the anchor is not, so nothing is served complete
+          expect(status.mirror.records).toBeLessThan((await mirrorStatus(mirror.url)).mirror.records);
+          expect((await getTimestamp(strict.url, commitments[0] as Uint8Array)).status).toBe(404);
+          expect((await fetch(`${strict.url}/readyz`)).status).toBe(503);
+        } finally {
+          expect((await strict.stop()).code).toBe(0);
+          await adding.close();
+        }
       }
 
       // gone again: complete proofs still served, and the lag shows it

@@ -32,6 +32,7 @@ describe('ots-calendar/mirror exports', () => {
       'MAX_BACKUP_VALUE',
       'MAX_PROOF_NODES',
       'MAX_TAIL_WAIT_MS',
+      'MirrorBufferFullError',
       'MirrorError',
       'NodeUnavailableError',
       'ProofGraph',
@@ -40,6 +41,7 @@ describe('ots-calendar/mirror exports', () => {
       'RevocationError',
       'SequenceError',
       'TAIL_PATH',
+      'UnexpectedAttestationError',
       'UpstreamProtocolError',
       'UpstreamUnavailableError',
       'VerificationFailedError',
@@ -70,6 +72,7 @@ describe('ots-calendar/mirror exports', () => {
       new mirror.AnchorTipError(1, 'a', 'b'),
       new mirror.AnchorTimestampError(1, 'd'),
       new mirror.AttestationError('w', 'd'),
+      new mirror.UnexpectedAttestationError('w', 'd'),
       new mirror.RevocationError(1, 2),
       new mirror.BackupChunkError(1, 'd'),
     ];
@@ -79,7 +82,7 @@ describe('ots-calendar/mirror exports', () => {
       expect(e.name).toBe(e.constructor.name);
     }
     expect(new Set(failures.map((e) => e.code)).size).toBe(failures.length);
-    for (const e of [new mirror.UpstreamUnavailableError('u', 'd'), new mirror.NodeUnavailableError('d')]) {
+    for (const e of [new mirror.UpstreamUnavailableError('u', 'd'), new mirror.NodeUnavailableError('d'), new mirror.MirrorBufferFullError('u', 'd')]) {
       expect(e).toBeInstanceOf(mirror.MirrorError);
       expect(e).not.toBeInstanceOf(mirror.VerificationFailedError);
     }

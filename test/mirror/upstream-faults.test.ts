@@ -1,6 +1,9 @@
 // Upstreams that misbehave without lying about records: a head ahead of the tail, an empty tail that claims more, a
-// server full of waiting requests, a backup upstream that answers 5xx or streams an endless body.
+// server full of waiting requests, a backup upstream that answers 5xx or streams an endless body, chunk bodies of
+// 250 MB against a real mirror process, an upstream that drips its answers forever, and one that never answers a
+// new mirror.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,26 +20,42 @@ import {
   SequenceError,
   UpstreamUnavailableError,
   VerificationFailedError,
-  type FetchLike,
+  type FetchFn,
 } from '../../src/mirror/index.js';
 import { tempDir } from '../fixtures/calendar-process.js';
 import { buildJournal, fakeCommitment, syntheticAnchorTimestamp, tipOf } from './fixtures/journal-builder.js';
 import { startInProcessUpstream, type InProcessUpstream } from './fixtures/upstream-server.js';
+import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
+import { mirrorStatus, startMirrorProcess, until } from './fixtures/mirror-process.js';
+import type { ServerResponse } from 'node:http';
 
 let up: InProcessUpstream;
+/** Six full chunks and a few records more: catching up prefetches. */
+let big: InProcessUpstream;
 
 beforeAll(async () => {
   const dir = tempDir('otsm-faults-up-');
   await buildJournal(dir, { count: 200, anchorEvery: 100 });
   up = await startInProcessUpstream(dir);
+  const bigDir = tempDir('otsm-faults-big-');
+  await buildJournal(bigDir, { count: 6 * CHUNK_RECORDS + 10 });
+  big = await startInProcessUpstream(bigDir);
 });
 
 afterAll(async () => {
   await up?.close();
+  await big?.close();
 });
 
+/** Peak resident memory of a process so far, in MB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const line = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!line) throw new Error(`no VmHWM for ${pid}`);
+  return Number(line[1]) / 1024;
+}
+
 /** fetch, with every answer to a path containing `part` rewritten by `change`. */
-function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchLike {
+function rewriting(part: string, change: (res: Response) => Promise<Response>): FetchFn {
   return async (url, init) => {
     const res = await fetch(url, init);
     return url.includes(part) ? change(res) : res;
@@ -128,7 +147,7 @@ describe('an upstream that misbehaves', () => {
 
   it('at the head, an upstream that answers at once is asked at most once a second', async () => {
     let tails = 0;
-    const fetchLike: FetchLike = (url, init) => {
+    const fetchLike: FetchFn = (url, init) => {
       if (url.includes('/journal/tail')) tails++;
       return fetch(url, init);
     };
@@ -148,7 +167,7 @@ describe('an upstream that misbehaves', () => {
   it('retries do not pile up prefetch requests that are still waiting', async () => {
     let open = 0;
     let most = 0;
-    const fetchLike: FetchLike = async (url, init) => {
+    const fetchLike: FetchFn = async (url, init) => {
       if (url.endsWith('/journal/head')) {
         const head = (await (await fetch(url, init)).json()) as { size: number };
         return new Response(JSON.stringify({ ...head, size: 6 * CHUNK_RECORDS }), { status: 200, headers: { 'content-type': 'application/json' } });
@@ -238,6 +257,163 @@ describe('an upstream that misbehaves', () => {
       expect(sent).toBeLessThan(16 * 1024 * 1024);
     } finally {
       await mirror.close();
+      stop(server);
+    }
+  });
+});
+
+describe('bytes held from an upstream', () => {
+  it('are given back: catching up over six chunks with prefetch leaves nothing held, even in a buffer that fits one chunk', async () => {
+    for (const maxBufferedBytes of [undefined, 400 * 1024]) {
+      const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: big.url });
+      const client = new JournalClient(big.url, maxBufferedBytes === undefined ? {} : { maxBufferedBytes });
+      const follower = new JournalFollower({ journal: mirror.journal, index: mirror.index, client });
+      try {
+        const progress = await follower.catchUp(AbortSignal.timeout(20_000));
+        expect(progress.localSize).toBe(big.journal.head().size);
+        expect(client.bufferedBytes).toBe(0);
+        expect(follower.stats.chunksFetched).toBeGreaterThanOrEqual(6);
+      } finally {
+        await mirror.close();
+      }
+    }
+  });
+
+  for (const declareLength of [true, false]) {
+    it(`a mirror process facing 250 MB chunk bodies (${declareLength ? 'declared' : 'chunked, no length'}) stays under 600 MB and refuses them cleanly`, async () => {
+      const proxy = await startDoctoringProxy(big.url);
+      proxy.setHugeBody('/journal/chunk/', 250_000_000, { declareLength });
+      const mirror = await startMirrorProcess({ upstream: proxy.url });
+      try {
+        const failed = await mirror.waitFor((r) => r['msg'] === 'mirror stopped following: the upstream served data that does not verify; nothing of it was stored, the mirror keeps serving what it verified before', 60_000);
+        const peak = peakRssMb(mirror.proc.pid as number);
+        expect(peak).toBeLessThanOrEqual(600);
+        expect(failed['code']).toBe('mirror-protocol');
+        expect(String(failed['error'])).toMatch(/\/journal\/chunk\/\d+: body (of 250000000 bytes )?exceeds/);
+        const status = await mirrorStatus(mirror.url);
+        expect(status.mirror.records).toBe(0);
+        expect(status.mirror.failureCode).toBe('mirror-protocol');
+        expect((await fetch(`${mirror.url}/readyz`)).status).toBe(503);
+        expect((await fetch(`${mirror.url}/healthz`)).status).toBe(200);
+      } finally {
+        expect((await mirror.stop()).code).toBe(0);
+        await proxy.close();
+      }
+    }, 90_000);
+  }
+});
+
+describe('an upstream that drips its answers forever', () => {
+  it('misses the body deadline, and the follower\'s lag grows until it is stalled instead of staying 0', async () => {
+    const proxy = await startDoctoringProxy(up.url);
+    const mirror = await CalendarMirror.open({ dir: tempDir('otsm-faults-m-'), upstream: up.url });
+    const client = new JournalClient(proxy.url, { timeoutMs: 5_000, bodyTimeoutMs: 400 });
+    const follower = new JournalFollower({ journal: mirror.journal, index: mirror.index, client, waitMs: 200, stalledAfterMs: 1_500, retryMinMs: 50, retryMaxMs: 200 });
+    try {
+      follower.start();
+      await until(() => follower.state === 'following' && follower.localSize === up.journal.head().size, 'caught up honestly');
+      expect(follower.lagSeconds()).toBeLessThan(1);
+
+      // headers at once, then a byte every 100 ms, never the end: a deadline for the body, not only for the headers
+      proxy.setDrip('/journal/tail', 100);
+      const t0 = Date.now();
+      const err = await client.tail(follower.localSize, 0).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UpstreamUnavailableError);
+      expect((err as Error).message).toContain('body not complete within 400 ms');
+      expect(Date.now() - t0).toBeLessThan(2_500);
+
+      await until(() => follower.state === 'stalled', 'the follower reports itself stalled', 10_000);
+      expect(follower.lagSeconds()).toBeGreaterThan(1.5);
+      expect(follower.stats.retries).toBeGreaterThan(0);
+      expect(follower.failure).toBeUndefined();
+
+      // the upstream answers again: current, lag 0
+      proxy.setDrip(undefined);
+      await until(() => follower.state === 'following', 'following again', 10_000);
+      expect(follower.lagSeconds()).toBeLessThan(1);
+    } finally {
+      await follower.stop();
+      await mirror.close();
+      await proxy.close();
+    }
+  });
+
+  it('a mirror process says so: /readyz 503 "stalled", /status a growing lag, instead of ready with lag 0', async () => {
+    const proxy = await startDoctoringProxy(up.url);
+    const mirror = await startMirrorProcess({ upstream: proxy.url, args: ['--poll-wait-ms', '200'] });
+    try {
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 200, 'the mirror caught up and is ready');
+      expect((await mirrorStatus(mirror.url)).lagSeconds ?? 0).toBeLessThan(1);
+      proxy.setDrip('/journal/', 200);
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 503, 'the mirror is not ready any more', 40_000);
+      expect(await (await fetch(`${mirror.url}/readyz`)).text()).toMatch(/stalled: the upstream has brought nothing that shows the mirror current for \d+ s/);
+      const status = await mirrorStatus(mirror.url);
+      expect(status.mirror.state).toBe('stalled');
+      expect(status.lagSeconds).toBeGreaterThanOrEqual(15);
+      expect(status.mirror.following).toBe(true);
+      expect(proxy.dripped).toBeGreaterThan(0);
+    } finally {
+      expect((await mirror.stop()).code).toBe(0);
+      await proxy.close();
+    }
+  }, 60_000);
+});
+
+describe('a new mirror whose upstream hangs', () => {
+  it('opens its port at once, says what it waits for, and opens its journal once the upstream answers', async () => {
+    let answering = false;
+    const hung: ServerResponse[] = [];
+    const { server, url } = await listen((req, res) => {
+      if (!answering) {
+        hung.push(res); // never answered
+        return;
+      }
+      void fetch(`${up.url}${req.url ?? '/'}`).then(async (r) => {
+        const headers: Record<string, string> = {};
+        r.headers.forEach((v, k) => {
+          if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+        });
+        const body = Buffer.from(await r.arrayBuffer());
+        res.writeHead(r.status, { ...headers, 'content-length': String(body.length) });
+        res.end(body);
+      });
+    });
+    const mirror = await startMirrorProcess({ upstream: url, args: ['--poll-wait-ms', '200'] });
+    try {
+      const waitingLine = mirror.lines.find((l) => l['msg'] === 'waiting for the upstream\'s journal head: a new mirror takes its segment size from it');
+      expect(waitingLine?.['upstream']).toBe(url);
+      await until(() => hung.length > 0, 'the mirror asked the upstream');
+      expect((await fetch(`${mirror.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${mirror.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain('waiting for the upstream\'s journal head');
+      // a mirror following this one is told to come back, not that there is no journal API here
+      const head = await fetch(`${mirror.url}/journal/head`);
+      expect(head.status).toBe(503);
+      expect(head.headers.get('retry-after')).toBe('5');
+      expect((await mirrorStatus(mirror.url)).mirror.state).toBe('idle');
+
+      answering = true;
+      for (const res of hung.splice(0)) res.destroy();
+      await until(async () => (await mirrorStatus(mirror.url)).mirror.records === up.journal.head().size, 'the mirror opened and caught up', 20_000);
+      await until(async () => (await fetch(`${mirror.url}/readyz`)).status === 200, 'ready');
+      expect((await (await fetch(`${mirror.url}/journal/head`)).json()) as { size: number }).toMatchObject({ size: up.journal.head().size });
+    } finally {
+      const exit = await mirror.stop();
+      expect(exit.code).toBe(0);
+      stop(server);
+    }
+  }, 60_000);
+
+  it('stops cleanly while it still waits', async () => {
+    const { server, url } = await listen(() => undefined);
+    const mirror = await startMirrorProcess({ upstream: url });
+    try {
+      expect((await fetch(`${mirror.url}/readyz`)).status).toBe(503);
+    } finally {
+      const t0 = Date.now();
+      expect((await mirror.stop()).code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
       stop(server);
     }
   });

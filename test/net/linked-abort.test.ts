@@ -45,6 +45,24 @@ describe('linkedAbort', () => {
     expect(linkedAbort(already.signal, 60_000).signal.aborted).toBe(true);
   });
 
+  it('links several parents, and restart() moves the deadline (a body gets its own once the headers came)', async () => {
+    const caller = new AbortController();
+    const owner = new AbortController();
+    const a = linkedAbort([caller.signal, undefined, owner.signal], 60_000);
+    owner.abort(new Error('closing'));
+    expect((a.signal.reason as Error).message).toBe('closing');
+    a.dispose();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+
+    const b = linkedAbort(undefined, 30);
+    b.restart(200);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(b.signal.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((b.signal.reason as DOMException).name).toBe('TimeoutError');
+    b.dispose();
+  });
+
   it('the journal client leaves nothing on the follower\'s signal, after answers and after failures', async () => {
     let calls = 0;
     const s = createServer((_req, res) => {
