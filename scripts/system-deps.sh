@@ -13,6 +13,7 @@ need() { # need <package> <check command...>
 need litecoind command -v litecoind
 if [ "$role" != demo ]; then
   need python3-opentimestamps /usr/bin/python3 -c 'import opentimestamps.core.timestamp, bitcoin'
+  need python3-plyvel /usr/bin/python3 -c 'import plyvel'
   need nginx command -v nginx
   need chromium test -x /usr/bin/chromium
   need systemd command -v systemd-analyze

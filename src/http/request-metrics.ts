@@ -25,11 +25,11 @@ export function routeOf(path: string): string {
 
 /** Registers the request counter and latency histogram in `r`; the returned function observes one answered request. */
 export function requestMetrics(r: Registry): (req: HttpRequest, res: HttpResponse, ms: number) => void {
-  const requests: Counter = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status');
-  const latency: Histogram = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS);
+  const requests: Counter<'method' | 'route' | 'status'> = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status', { labels: ['method', 'route', 'status'] });
+  const latency: Histogram<'route' | 'status'> = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS, { labels: ['route', 'status'] });
   return (req, res, ms) => {
     const labels = { route: routeOf(req.path), status: String(res.status) };
-    requests.inc({ ...labels, method: req.method });
+    requests.inc({ method: req.method, ...labels });
     latency.observe(ms / 1000, labels);
   };
 }

@@ -1,132 +1,154 @@
-/** @module A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text exposition format (version 0.0.4); each part registers its own metrics in the registry its role gives it. */
+/**
+ * @module The Prometheus registry each part registers its metrics in: a thin typed wrapper over prom-client that keeps the naming rule (a counter's name ends in `_total`, no other name does), declares label names up front, reads scrape-time values from their owners, and renders the text exposition format (version 0.0.4).
+ *
+ * Why a wrapper and not prom-client's classes in every part: label sets are typed by the names a metric
+ * declares, the `_total` rule is checked once (by type and at registration), and values that live with
+ * their owner (a follower's tallies, the stamper's status) are read at scrape time through one `read`
+ * option instead of each part writing prom-client `collect` callbacks.
+ */
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry as PromRegistry } from 'prom-client';
 
-type Labels = Record<string, string>;
+/** Every declared label, with its value. */
+export type Labels<L extends string> = Readonly<Record<L, string>>;
 
-const labelKeys = new Map<string, string>();
-
-/** Rendered label set; memoised, since the same few label sets recur on every request. */
-function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return '';
-  const id = keys.map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
-  const known = labelKeys.get(id);
-  if (known !== undefined) return known;
-  const rendered = renderLabels(labels, keys);
-  if (labelKeys.size < 10_000) labelKeys.set(id, rendered);
-  return rendered;
+/** One labelled value read at scrape time. */
+export interface Sample<L extends string> {
+  labels: Labels<L>;
+  value: number;
 }
 
-function renderLabels(labels: Labels, keys: string[]): string {
-  return keys
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
-    .join(',');
+/** A counter's name: it ends in `_total`. */
+export type CounterName = `${string}_total`;
+/** A gauge's or a histogram's name: anything but a counter's. */
+export type NonCounterName<N extends string> = N extends CounterName ? never : N;
+
+/** Scrape-time values: one number for an unlabelled metric (undefined: no sample now), samples for a labelled one. */
+export type Read<L extends string> = () => number | undefined | Iterable<Sample<L>>;
+
+export interface MetricOptions<L extends string> {
+  /** Label names; every sample carries each of them. */
+  labels?: readonly L[];
+  /** The value is read from its owner at every scrape instead of being set by the part. */
+  read?: Read<L>;
 }
 
-export interface Metric {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge' | 'histogram';
-  render(): string[];
-}
+/** `inc()`'s arguments: labels first when the counter has labels. */
+type IncArgs<L extends string> = [L] extends [never] ? [by?: number] : [labels: Labels<L>, by?: number];
+type SetArgs<L extends string> = [L] extends [never] ? [value: number] : [value: number, labels: Labels<L>];
+type ObserveArgs<L extends string> = [L] extends [never] ? [value: number] : [value: number, labels: Labels<L>];
 
-export class Counter implements Metric {
-  readonly type = 'counter';
-  readonly #values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
-  }
-  render(): string[] {
-    if (this.#values.size === 0) return [`${this.name} 0`];
-    return [...this.#values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
-  }
-}
+const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export class Gauge implements Metric {
-  readonly type = 'gauge';
-  readonly #values = new Map<string, number>();
-  #collect: (() => number | undefined) | undefined;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    collect?: () => number | undefined,
-  ) {
-    this.#collect = collect;
+export class Counter<L extends string = never> {
+  readonly #c: PromCounter<L>;
+  constructor(c: PromCounter<L>) {
+    this.#c = c;
   }
-  set(value: number, labels: Labels = {}): void {
-    this.#values.set(labelKey(labels), value);
-  }
-  render(): string[] {
-    if (this.#collect) {
-      const v = this.#collect();
-      return v === undefined || !Number.isFinite(v) ? [] : [`${this.name} ${v}`];
-    }
-    return [...this.#values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  inc(...args: IncArgs<L>): void {
+    if (typeof args[0] === 'object') this.#c.inc(args[0], (args[1] as number | undefined) ?? 1);
+    else this.#c.inc((args[0] as number | undefined) ?? 1);
   }
 }
 
-export class Histogram implements Metric {
-  readonly type = 'histogram';
-  readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
-  observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
-    let s = this.#series.get(k);
-    if (!s) this.#series.set(k, (s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= (this.buckets[i] as number)) s.counts[i] = (s.counts[i] as number) + 1;
-    s.sum += value;
-    s.count++;
+export class Gauge<L extends string = never> {
+  readonly #g: PromGauge<L>;
+  constructor(g: PromGauge<L>) {
+    this.#g = g;
   }
-  render(): string[] {
-    const out: string[] = [];
-    for (const [k, s] of this.#series) {
-      const sep = k ? ',' : '';
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`));
-      out.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
-      out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
-      out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
-    }
-    return out;
+  set(...args: SetArgs<L>): void {
+    const [value, labels] = args as [number, Labels<L> | undefined];
+    if (labels) this.#g.set(labels, value);
+    else this.#g.set(value);
   }
+}
+
+export class Histogram<L extends string = never> {
+  readonly #h: PromHistogram<L>;
+  constructor(h: PromHistogram<L>) {
+    this.#h = h;
+  }
+  observe(...args: ObserveArgs<L>): void {
+    const [value, labels] = args as [number, Labels<L> | undefined];
+    if (labels) this.#h.observe(labels, value);
+    else this.#h.observe(value);
+  }
+}
+
+/** The part of a prom-client counter or gauge a scrape-time read writes to. */
+interface Writable<L extends string> {
+  reset(): void;
+  remove(labels: Labels<L>): void;
+}
+
+/**
+ * Writes what `read` returns into a prom-client metric just before it is rendered; no sample when it returns
+ * undefined, or throws: one source that cannot be read must not cost every other metric its scrape.
+ */
+function collect<L extends string, M extends Writable<L>>(metric: M, read: Read<L>, write: (m: M, value: number, labels?: Labels<L>) => void): void {
+  let v: ReturnType<Read<L>>;
+  try {
+    v = read();
+  } catch {
+    v = undefined;
+  }
+  metric.reset();
+  if (typeof v === 'number' && Number.isFinite(v)) write(metric, v);
+  else if (typeof v === 'number' || v === undefined) metric.remove({} as Labels<L>);
+  else for (const s of v) write(metric, s.value, s.labels);
 }
 
 export class Registry {
-  readonly #metrics: Metric[] = [];
-  readonly #collectors: Array<() => void> = [];
-  /** Runs `collect` before every render: for values read from their owner at scrape time. */
+  /** The prom-client registry itself, for prom-client's own collectors (the process and runtime metrics). */
+  readonly prom = new PromRegistry();
+  readonly #beforeRender: Array<() => void> = [];
+
+  counter<const L extends string = never>(name: CounterName, help: string, o: MetricOptions<L> = {}): Counter<L> {
+    check(name, true);
+    const read = o.read;
+    const c = new PromCounter<L>({
+      name,
+      help,
+      labelNames: o.labels ?? [],
+      registers: [this.prom],
+      ...(read ? { collect: function (this: PromCounter<L>) { collect(this, read, (m, v, labels) => (labels ? m.inc(labels, v) : m.inc(v))); } } : {}),
+    });
+    return new Counter(c);
+  }
+
+  gauge<const N extends string, const L extends string = never>(name: NonCounterName<N>, help: string, o: MetricOptions<L> = {}): Gauge<L> {
+    check(name, false);
+    const read = o.read;
+    const g = new PromGauge<L>({
+      name,
+      help,
+      labelNames: o.labels ?? [],
+      registers: [this.prom],
+      ...(read ? { collect: function (this: PromGauge<L>) { collect(this, read, (m, v, labels) => (labels ? m.set(labels, v) : m.set(v))); } } : {}),
+    });
+    return new Gauge(g);
+  }
+
+  histogram<const N extends string, const L extends string = never>(name: NonCounterName<N>, help: string, buckets: readonly number[], o: { labels?: readonly L[] } = {}): Histogram<L> {
+    check(name, false);
+    return new Histogram(new PromHistogram<L>({ name, help, buckets: [...buckets], labelNames: o.labels ?? [], registers: [this.prom] }));
+  }
+
+  /** Runs `collect` before every render: for several metrics read from one owner at once. */
   beforeRender(collect: () => void): void {
-    this.#collectors.push(collect);
+    this.#beforeRender.push(collect);
   }
-  register<M extends Metric>(m: M): M {
-    this.#metrics.push(m);
-    return m;
+
+  /** The text exposition format of every metric registered. */
+  async render(): Promise<string> {
+    for (const c of this.#beforeRender) c();
+    return this.prom.metrics();
   }
-  counter(name: string, help: string): Counter {
-    return this.register(new Counter(name, help));
-  }
-  gauge(name: string, help: string, collect?: () => number | undefined): Gauge {
-    return this.register(new Gauge(name, help, collect));
-  }
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.register(new Histogram(name, help, buckets));
-  }
-  render(): string {
-    for (const c of this.#collectors) c();
-    const lines: string[] = [];
-    for (const m of this.#metrics) {
-      const body = m.render();
-      if (body.length === 0) continue;
-      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...body);
-    }
-    return lines.join('\n') + '\n';
+}
+
+/** The naming rule, for names that escaped the type (built at run time). */
+function check(name: string, counter: boolean): void {
+  if (!NAME.test(name)) throw new RangeError(`metric name "${name}" is not a Prometheus name`);
+  if (counter !== name.endsWith('_total')) {
+    throw new RangeError(counter ? `counter "${name}" must end in _total` : `"${name}" ends in _total, which only a counter's name may`);
   }
 }
