@@ -9,7 +9,7 @@ import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCalendarProcess, tempDir, MAIN } from '../fixtures/calendar-process.js';
+import { freePort, startCalendarProcess, tempDir, MAIN } from '../fixtures/calendar-process.js';
 import { Timestamp } from '../../src/ots/index.js';
 
 const run = promisify(execFile);
@@ -145,6 +145,7 @@ describe('health and metrics', () => {
         const text = await res.text();
         const values = new Map<string, number>();
         for (const line of text.trim().split('\n')) {
+          if (line === '') continue; // the text format allows empty lines (prom-client puts one between families)
           if (line.startsWith('#')) {
             expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/);
             continue;
@@ -167,6 +168,47 @@ describe('health and metrics', () => {
     } finally {
       await cal.stop();
     }
+  });
+});
+
+describe('logs under journald, and the access log', () => {
+  it('prefixes every line with its priority, and logs each request with client, query, bytes, time and user agent', async () => {
+    const dataDir = tempDir('otsc-journald-');
+    const port = await freePort();
+    const proc = spawn(process.execPath, [MAIN, 'calendar', '--data-dir', dataDir, '--port', String(port), '--log-format', 'json', '--access-log', '--trust-proxy', '127.0.0.1'], {
+      env: { ...process.env, JOURNAL_STREAM: '8:12345' },
+    });
+    const lines: string[] = [];
+    let buf = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+    const until = async (pred: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(pred()).toBe(true);
+    };
+    try {
+      await until(() => lines.some((l) => l.includes('"msg":"calendar listening"')));
+      const r = await fetch(`http://127.0.0.1:${port}/timestamp/${'ab'.repeat(44)}?x=1`, { headers: { 'x-real-ip': '203.0.113.9', 'user-agent': 'test-client/1' } });
+      await r.arrayBuffer();
+      await until(() => lines.some((l) => l.includes('"access":true')));
+    } finally {
+      // a process that already exited (say, on a refused option) is not waited for again
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    }
+    for (const l of lines) expect(l, l).toMatch(/^<[3467]>\{/);
+    expect(lines.find((l) => l.includes('"msg":"calendar listening"'))?.slice(0, 3)).toBe('<6>');
+    expect(lines.find((l) => l.includes('the calendar URI is a loopback address'))?.slice(0, 3)).toBe('<4>');
+    const access = JSON.parse((lines.find((l) => l.includes('"access":true')) as string).slice(3)) as Record<string, unknown>;
+    expect(access).toMatchObject({ msg: `GET /timestamp/${'ab'.repeat(44)}?x=1`, client: '203.0.113.9', status: 404, bytes: 9, ua: 'test-client/1' });
+    expect(typeof access['ms']).toBe('number');
   });
 });
 
@@ -256,7 +298,7 @@ describe('check-config', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['calendar', 'mirror', 'aggregator', 'reindex', 'fsck', 'check-config', 'info', 'demo']) {
+    for (const cmd of ['calendar', 'mirror', 'aggregator', 'stamper', 'reindex', 'fsck', 'check-config', 'info', 'demo']) {
       const r = await run(process.execPath, [MAIN, cmd, '--help']);
       expect(r.stdout, cmd).toMatch(/usage: ots-calendar/);
     }
