@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { CHAINS, type ChainName } from '../bitcoin/index.js';
 import { writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
-import { bytesToHex, hexToBytes } from '../ots/index.js';
+import { bytesToHex } from '../ots/index.js';
+import { StateShapeError, arr, hash, hexBytes, obj, uint } from './state-shape.js';
 import { StamperStateError, StateWriteError } from './errors.js';
 
 export const STATE_FILE = 'anchor-wallet.json';
@@ -69,6 +70,8 @@ export interface AnchoredTx {
   seq: number;
   txid: string;
   block: BlockRef;
+  /** The block header's time (unix seconds), the time the anchor attests; absent in states written before it was kept. */
+  blockTime?: number;
 }
 
 export interface StamperState {
@@ -113,28 +116,6 @@ export function encodeState(s: StamperState): string {
 
 // ---- strict decoding: a field of the wrong shape is an error, never a default ----
 
-class Shape extends Error {}
-
-function obj(v: unknown, path: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Shape(`${path} is not an object`);
-  return v as Record<string, unknown>;
-}
-function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) throw new Shape(`${path} is not an array`);
-  return v;
-}
-function uint(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(`${path} is not a non-negative integer`);
-  return v;
-}
-function hash(v: unknown, path: string): string {
-  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw new Shape(`${path} is not a 64-digit hash`);
-  return v;
-}
-function hexBytes(v: unknown, path: string, length?: number): Uint8Array {
-  if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(v) || (length !== undefined && v.length !== length * 2)) throw new Shape(`${path} is not hex${length === undefined ? '' : ` of ${length} bytes`}`);
-  return hexToBytes(v);
-}
 function block(v: unknown, path: string): BlockRef {
   const o = obj(v, path);
   return { height: uint(o.height, `${path}.height`), hash: hash(o.hash, `${path}.hash`) };
@@ -144,10 +125,10 @@ function ranges(v: unknown, path: string): CommitRange[] {
     const pair = arr(r, `${path}[${i}]`);
     const start = uint(pair[0], `${path}[${i}][0]`);
     const end = uint(pair[1], `${path}[${i}][1]`);
-    if (pair.length !== 2 || end <= start) throw new Shape(`${path}[${i}] is not a non-empty [start, end) range`);
+    if (pair.length !== 2 || end <= start) throw new StateShapeError(`${path}[${i}] is not a non-empty [start, end) range`);
     return { start, end };
   });
-  if (out.length === 0) throw new Shape(`${path} is empty`);
+  if (out.length === 0) throw new StateShapeError(`${path} is empty`);
   return out;
 }
 function ref(v: unknown, path: string): TxRef {
@@ -158,8 +139,8 @@ function ref(v: unknown, path: string): TxRef {
 export function decodeState(text: string, path = STATE_FILE): StamperState {
   try {
     const o = obj(JSON.parse(text) as unknown, 'state');
-    if (o.format !== FORMAT) throw new Shape(`format ${JSON.stringify(o.format)} is not ${FORMAT}`);
-    if (typeof o.chain !== 'string' || !Object.hasOwn(CHAINS, o.chain)) throw new Shape('chain is not a known chain');
+    if (o.format !== FORMAT) throw new StateShapeError(`format ${JSON.stringify(o.format)} is not ${FORMAT}`);
+    if (typeof o.chain !== 'string' || !Object.hasOwn(CHAINS, o.chain)) throw new StateShapeError('chain is not a known chain');
     let cycle: Cycle | null = null;
     if (o.cycle !== null) {
       const c = obj(o.cycle, 'cycle');
@@ -177,18 +158,19 @@ export function decodeState(text: string, path = STATE_FILE): StamperState {
     const waiting = arr(o.waiting, 'waiting').map((x, i) => {
       const w = obj(x, `waiting[${i}]`);
       const versions = arr(w.versions, `waiting[${i}].versions`).map((r, j) => ref(r, `waiting[${i}].versions[${j}]`));
-      if (versions.length === 0) throw new Shape(`waiting[${i}].versions is empty`);
+      if (versions.length === 0) throw new StateShapeError(`waiting[${i}].versions is empty`);
       let mined: WaitingTx['mined'] = null;
       if (w.mined !== null) {
         const m = obj(w.mined, `waiting[${i}].mined`);
         mined = { txid: hash(m.txid, `waiting[${i}].mined.txid`), block: block(m.block, `waiting[${i}].mined.block`) };
-        if (!versions.some((r) => r.txid === mined?.txid)) throw new Shape(`waiting[${i}].mined.txid is none of its versions`);
+        if (!versions.some((r) => r.txid === mined?.txid)) throw new StateShapeError(`waiting[${i}].mined.txid is none of its versions`);
       }
       return { versions, mined };
     });
     const anchored = arr(o.anchored, 'anchored').map((x, i) => {
       const a = obj(x, `anchored[${i}]`);
-      return { seq: uint(a.seq, `anchored[${i}].seq`), txid: hash(a.txid, `anchored[${i}].txid`), block: block(a.block, `anchored[${i}].block`) };
+      const blockTime = a.blockTime === undefined ? {} : { blockTime: uint(a.blockTime, `anchored[${i}].blockTime`) };
+      return { seq: uint(a.seq, `anchored[${i}].seq`), txid: hash(a.txid, `anchored[${i}].txid`), block: block(a.block, `anchored[${i}].block`), ...blockTime };
     });
     return {
       chain: o.chain as ChainName,
@@ -199,7 +181,7 @@ export function decodeState(text: string, path = STATE_FILE): StamperState {
       nextCycleAt: uint(o.nextCycleAt, 'nextCycleAt'),
     };
   } catch (err) {
-    if (err instanceof Shape || err instanceof SyntaxError) throw new StamperStateError(path, err.message, { cause: err });
+    if (err instanceof StateShapeError || err instanceof SyntaxError) throw new StamperStateError(path, err.message, { cause: err });
     throw err;
   }
 }

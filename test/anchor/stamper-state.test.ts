@@ -24,7 +24,11 @@ function fullState(): StamperState {
       { versions: [{ txid: H('6'), tip, ranges: [{ start: 0, end: 5 }] }], mined: { txid: H('6'), block: { height: 118, hash: H('7') } } },
       { versions: [{ txid: H('8'), tip, ranges: [{ start: 5, end: 10 }] }], mined: null },
     ],
-    anchored: [{ seq: 42, txid: H('9'), block: { height: 100, hash: H('a') } }],
+    // the first as written before block times were kept: such a state still loads
+    anchored: [
+      { seq: 30, txid: H('c'), block: { height: 90, hash: H('d') } },
+      { seq: 42, txid: H('9'), block: { height: 100, hash: H('a') }, blockTime: 1_700_000_100 },
+    ],
     nextCycleAt: 1_700_000_900_000,
   };
 }
@@ -50,6 +54,7 @@ describe('stamper state', () => {
     ['odd hex in a raw tx', (t: string) => t.replace('"raw":"0405"', '"raw":"040"')],
     ['a mined txid none of the versions has', (t: string) => t.replace(`"mined":{"txid":"${H('6')}"`, `"mined":{"txid":"${H('b')}"`)],
     ['a missing field', (t: string) => t.replace(',"nextCycleAt":1700000900000', '')],
+    ['a fractional block time', (t: string) => t.replace('"blockTime":1700000100', '"blockTime":1.5')],
   ])('refuses %s', (_name, corrupt) => {
     const text = encodeState(fullState());
     const bad = corrupt(text);
