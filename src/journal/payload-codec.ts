@@ -4,6 +4,17 @@ import type { AnchorRecord, CommitRange, RevocationRecord } from './types.js';
 
 /** A commitment is 4-byte unix time ‖ 32-byte merkle root ‖ 8-byte MAC (reference-server §4.1). */
 export const COMMITMENT_BYTES = 44;
+/**
+ * A commitment from before the reference server added MACs (2016): 4-byte time ‖ 32-byte root. Its journal
+ * holds it with 8 zero bytes in place of the MAC, its readers strip them, and its proofs start from the 36
+ * bytes; a calendar taken over from it keeps such entries as they are (a padded one is another commitment).
+ */
+export const LEGACY_COMMITMENT_BYTES = 36;
+
+/** The lengths a commit record's payload may have: 44, or 36 for a legacy commitment. */
+export function isCommitmentLength(n: number): boolean {
+  return n === COMMITMENT_BYTES || n === LEGACY_COMMITMENT_BYTES;
+}
 /** sha256 output: the anchor's merkle tip. */
 export const TIP_BYTES = 32;
 /**
@@ -72,15 +83,15 @@ function checkRanges(ranges: ReadonlyArray<CommitRange>): string | undefined {
 /** The commit payload is the commitment itself; a copy, so later changes to the caller's array change nothing. */
 export function encodeCommitment(commitment: Uint8Array): Uint8Array {
   checkBytes(commitment, 'commitment');
-  if (commitment.length !== COMMITMENT_BYTES) {
-    throw new RangeError(`"commitment" expected ${COMMITMENT_BYTES} bytes, got ${commitment.length}`);
+  if (!isCommitmentLength(commitment.length)) {
+    throw new RangeError(`"commitment" expected ${COMMITMENT_BYTES} (or legacy ${LEGACY_COMMITMENT_BYTES}) bytes, got ${commitment.length}`);
   }
   return copyBytes(commitment);
 }
 
 export function decodeCommitment(payload: Uint8Array): Uint8Array {
-  if (payload.length !== COMMITMENT_BYTES) {
-    throw new MalformedRecordError('commit-length', `expected ${COMMITMENT_BYTES} bytes, got ${payload.length}`);
+  if (!isCommitmentLength(payload.length)) {
+    throw new MalformedRecordError('commit-length', `expected ${COMMITMENT_BYTES} (or legacy ${LEGACY_COMMITMENT_BYTES}) bytes, got ${payload.length}`);
   }
   return copyBytes(payload);
 }

@@ -3,11 +3,13 @@ import { crc32 } from 'node:zlib';
 import { ChecksumMismatchError, MalformedRecordError, TrailingBytesError, TruncatedRecordError } from './errors.js';
 import {
   COMMITMENT_BYTES,
+  LEGACY_COMMITMENT_BYTES,
   MAX_U53,
   decodeAnchor,
   decodeCommitment,
   decodeRevocation,
   encodeAnchor,
+  isCommitmentLength,
   encodeCommitment,
   encodeRevocation,
 } from './payload-codec.js';
@@ -23,7 +25,7 @@ import type { JournalEntry, JournalRecord, RecordType } from './types.js';
  *   13      n     payload (payload-codec.ts)
  *   13+n    4     CRC-32 (zlib polynomial) of bytes [0, 13+n)
  *
- * A commit record is 13 + 44 + 4 = 61 bytes.
+ * A commit record is 13 + 44 + 4 = 61 bytes (53 for a legacy 36-byte commitment).
  */
 export const FRAME_HEADER_BYTES = 13;
 export const FRAME_TRAILER_BYTES = 4;
@@ -86,8 +88,8 @@ export function readFrame(bytes: Uint8Array, offset = 0): Frame {
   const hi = u32At(bytes, offset + 9);
   if (hi >= 2 ** 21) throw new MalformedRecordError('seq', 'seq exceeds 2^53');
   const seq = hi * 2 ** 32 + u32At(bytes, offset + 5);
-  if (type === 'commit' && n !== COMMITMENT_BYTES) {
-    throw new MalformedRecordError('commit-length', `commit payload of ${n} bytes, expected ${COMMITMENT_BYTES}`);
+  if (type === 'commit' && !isCommitmentLength(n)) {
+    throw new MalformedRecordError('commit-length', `commit payload of ${n} bytes, expected ${COMMITMENT_BYTES} (or legacy ${LEGACY_COMMITMENT_BYTES})`);
   }
   return { type, seq, payload: bytes.subarray(offset + FRAME_HEADER_BYTES, end), length };
 }

@@ -117,14 +117,24 @@ describe('record frame codec', () => {
     expect(() => encodeRecord(over)).toThrow(RangeError);
   });
 
-  it('rejects seqs beyond 2^53 − 1 and commit payloads that are not 44 bytes', () => {
+  it('rejects seqs beyond 2^53 − 1 and commit payloads that are neither 44 nor 36 (legacy) bytes', () => {
     const seq = catchError(() => decodeRecord(frame(1, 0, 2 ** 21, Buffer.from(commitment(0)))));
     expect((seq as MalformedRecordError).reason).toBe('seq');
-    for (const n of [0, 43, 45]) {
+    for (const n of [0, 35, 37, 43, 45]) {
       const err = catchError(() => decodeRecord(frame(1, 0, 0, Buffer.alloc(n))));
       expect((err as MalformedRecordError).reason).toBe('commit-length');
     }
     expect(decodeRecord(frame(1, 0xffffffff, 2 ** 21 - 1, Buffer.from(commitment(0)))).seq).toBe(2 ** 53 - 1);
+  });
+
+  it('keeps a legacy 36-byte commitment as it is: a 53-byte record that reads back unchanged', () => {
+    const legacy = commitment(5).subarray(0, 36);
+    const bytes = encodeRecord({ seq: 7, type: 'commit', commitment: legacy });
+    expect(bytes.length).toBe(COMMIT_RECORD_BYTES - 8);
+    const back = decodeRecord(bytes);
+    expect(back.type === 'commit' && Buffer.from(back.commitment).toString('hex')).toBe(Buffer.from(legacy).toString('hex'));
+    // a frame written by hand decodes the same way
+    expect(decodeRecord(frame(1, 7, 0, Buffer.from(legacy)))).toEqual(back);
   });
 
   it('refuses to encode invalid seqs and commitments', () => {
