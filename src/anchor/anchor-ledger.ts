@@ -24,8 +24,17 @@ export interface AnchorLedger {
     /** sha256 of each commitment in `ranges`, in order: the leaves of the anchor's merkle tree. */
     anchorLeaves(anchor: { ranges: ReadonlyArray<CommitRange> }): Uint8Array[];
   };
-  appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }): Promise<number | null>;
+  /** `note` says who paid (the calendar ignores it; the anchoring runner shows it on the status page). */
+  appendAnchor(anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }, note?: AnchorNote): Promise<number | null>;
   appendRevocation(anchorSeq: number, reason: string): Promise<void>;
+}
+
+/** What a strategy says about an anchor it writes, for the status page: the transaction, and what this calendar did not pay. */
+export interface AnchorNote {
+  /** The anchoring transaction, display hex, when the strategy knows it. */
+  txid?: string;
+  /** Satoshis this calendar did not pay for this anchor (a donor's fee, or what its own transaction would have cost); 0 when it paid. */
+  feeNotPaidSats?: number | null;
 }
 
 export function countOf(ranges: ReadonlyArray<CommitRange>): number {

@@ -16,10 +16,11 @@ import { type CommitRange, MAX_ANCHOR_RANGES } from '../journal/index.js';
 import type { Log } from '../log/log.js';
 import type { Counter, Registry } from '../metrics/registry.js';
 import { Timestamp } from '../ots/index.js';
-import { type AnchorLedger, countOf } from './anchor-ledger.js';
+import { type AnchorLedger, type AnchorNote, countOf } from './anchor-ledger.js';
+import { ExternalStrategy } from './external-strategy.js';
 import { intersect, normalize, subtract, take } from './ranges.js';
 import type { StatusValue } from './stamper-status.js';
-import type { AnchorStrategy, StrategyContext } from './strategy.js';
+import type { AnchorStrategy, StrategyContext, StrategyKind } from './strategy.js';
 
 /** Recent anchors kept for the status page. */
 const RECENT_ANCHORS = 10;
@@ -44,6 +45,12 @@ export interface AnchorEvent {
   seq: number;
   /** The strategy's name. */
   by: string;
+  /** Who paid for the transaction: the calendar's own wallet, a master calendar, or a donor. */
+  paidBy: StrategyKind;
+  /** The anchoring transaction, when the strategy knows it (a master's is not known here). */
+  txid: string | null;
+  /** Satoshis this calendar did not pay for this anchor; null when not known. */
+  feeNotPaidSats: number | null;
   /** Unix ms. */
   at: number;
   commitments: number;
@@ -65,7 +72,8 @@ export class Anchoring {
   #handed: Array<{ level: number; ranges: CommitRange[] }> = [];
   readonly #recent: AnchorEvent[] = [];
   #duplicates = 0;
-  #counters: { anchors: Counter; duplicates: Counter } | undefined;
+  #feesNotPaid = 0;
+  #counters: { anchors: Counter<'strategy'>; duplicates: Counter<'strategy'> } | undefined;
   #polling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -82,28 +90,36 @@ export class Anchoring {
     return this.#strategies;
   }
 
+  /** The strategy that takes donated transactions, when the list has one (the donation API's routes ask it). */
+  get external(): ExternalStrategy | undefined {
+    return this.#strategies.find((s): s is ExternalStrategy => s instanceof ExternalStrategy);
+  }
+
   /** The ledger a strategy writes through: the calendar's, noting who anchored what. */
   #ledgerFor(name: string): AnchorLedger {
     const ledger = this.#o.ledger;
     return {
       index: ledger.index,
       appendRevocation: (seq, reason) => ledger.appendRevocation(seq, reason),
-      appendAnchor: async (anchor) => {
-        const seq = await ledger.appendAnchor(anchor);
+      appendAnchor: async (anchor, note) => {
+        const seq = await ledger.appendAnchor(anchor, note);
         if (seq === null) {
           this.#duplicates++;
           this.#counters?.duplicates.inc({ strategy: name });
           this.#o.log('info', 'anchor not written: its commitments were anchored first by another strategy', { by: name, commitments: countOf(anchor.ranges) });
           return null;
         }
-        this.#noteAnchor(name, seq, anchor);
+        this.#noteAnchor(name, seq, anchor, note);
         return seq;
       },
     };
   }
 
-  #noteAnchor(by: string, seq: number, anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }): void {
+  #noteAnchor(by: string, seq: number, anchor: { tip: Uint8Array; ranges: ReadonlyArray<CommitRange>; timestamp: Uint8Array }, note: AnchorNote = {}): void {
     if (this.#recent.some((e) => e.seq === seq)) return;
+    const paidBy = this.#strategies.find((s) => s.name === by)?.kind ?? 'wallet';
+    const feeNotPaidSats = note.feeNotPaidSats ?? (paidBy === 'wallet' ? 0 : null);
+    this.#feesNotPaid += feeNotPaidSats ?? 0;
     let height: number | null = null;
     try {
       const found = Timestamp.fromBytes(anchor.timestamp, anchor.tip).allAttestations().find((a) => a.attestation.kind === 'bitcoin' || a.attestation.kind === 'litecoin');
@@ -111,7 +127,7 @@ export class Anchoring {
     } catch {
       // the calendar checked the timestamp before writing it; nothing to show otherwise
     }
-    this.#recent.unshift({ seq, by, at: this.#now(), commitments: countOf(anchor.ranges), height });
+    this.#recent.unshift({ seq, by, paidBy, txid: note.txid ?? null, feeNotPaidSats, at: this.#now(), commitments: countOf(anchor.ranges), height });
     this.#recent.length = Math.min(this.#recent.length, RECENT_ANCHORS);
     this.#counters?.anchors.inc({ strategy: by });
   }
@@ -193,6 +209,16 @@ export class Anchoring {
     return this.#strategies[this.#levelOf(n)]?.pendingReason(n);
   }
 
+  /** The newest anchor any strategy wrote and still watches (by journal order): what /metrics reports as the last anchor. */
+  lastAnchor(): { seq: number; height: number; blockTime: number | undefined } | undefined {
+    let best: ReturnType<AnchorStrategy['lastAnchor']>;
+    for (const s of this.#strategies) {
+      const a = s.lastAnchor();
+      if (a !== undefined && (best === undefined || a.seq > best.seq)) best = a;
+    }
+    return best;
+  }
+
   /** GET /tip: the tip of a transaction being built, the first strategy's that has one. */
   tip(): Uint8Array | undefined {
     for (const s of this.#strategies) {
@@ -216,6 +242,7 @@ export class Anchoring {
       lastAnchorBy: last?.by ?? null,
       lastAnchorAt: last === undefined ? null : new Date(last.at).toISOString(),
       duplicateAnchorsDropped: this.#duplicates,
+      feesNotPaidSats: this.#feesNotPaid,
     };
     return {
       summary,
@@ -227,8 +254,12 @@ export class Anchoring {
   registerMetrics(r: Registry): void {
     for (const s of this.#strategies) s.registerMetrics(r);
     this.#counters = {
-      anchors: r.counter('ots_anchors_total', 'Anchor records written, by the strategy that anchored them'),
-      duplicates: r.counter('ots_anchor_duplicates_total', 'Complete anchors not written: another strategy anchored their commitments first'),
+      anchors: r.counter('ots_anchors_total', 'Anchor records written, by the strategy that anchored them', { labels: ['strategy'] }),
+      duplicates: r.counter('ots_anchor_duplicates_total', 'Complete anchors not written: another strategy anchored their commitments first', { labels: ['strategy'] }),
     };
+    r.gauge('ots_last_anchor_block_height', 'Height of the block of the newest anchor written to the journal and not revoked', { read: () => this.lastAnchor()?.height });
+    r.gauge('ots_last_anchor_time_seconds', 'Block time (unix seconds) of the newest anchor written to the journal and not revoked: the time its proofs attest', {
+      read: () => this.lastAnchor()?.blockTime,
+    });
   }
 }

@@ -10,6 +10,7 @@ export type ConditionCode =
   | 'node-error'
   | 'chain-mismatch'
   | 'wallet-not-loaded'
+  | 'wallet-load-failed'
   | 'wallet-empty'
   | 'fee-cap'
   | 'tx-rejected'
@@ -20,6 +21,11 @@ export type ConditionCode =
   | 'upstream-refused'
   | 'upstream-proof-refused'
   | 'upstream-late'
+  | 'donation-stalled'
+  | 'donation-in-block-refused'
+  | 'daily-cap'
+  | 'calendars-unreachable'
+  | 'tx-unfit'
   | 'internal';
 
 /**
@@ -33,6 +39,7 @@ export const CONDITION_TEXT: Readonly<Record<ConditionCode, string>> = {
   'node-error': 'the node answered a call with an error',
   'chain-mismatch': 'the node is on another chain than configured; anchoring stopped',
   'wallet-not-loaded': 'the wallet is not loaded in the node',
+  'wallet-load-failed': 'the node cannot load the wallet (does it exist?)',
   'wallet-empty': 'the wallet has nothing to spend',
   'fee-cap': 'the fee cap is reached: no higher fee is offered',
   'tx-rejected': 'the node refused the timestamp transaction',
@@ -43,6 +50,11 @@ export const CONDITION_TEXT: Readonly<Record<ConditionCode, string>> = {
   'upstream-refused': 'the master calendar refused the submission',
   'upstream-proof-refused': "the master calendar's proof was refused; its commitments went to the next strategy",
   'upstream-late': 'the master calendar did not complete a proof in time; its commitments went to the next strategy',
+  'donation-stalled': 'a donated transaction was not mined in time; its commitments went to the next strategy',
+  'donation-in-block-refused': 'a transaction carrying an advertised tip reached a block but breaks the rules; it is not used',
+  'daily-cap': 'the daily fee cap is reached; paying resumes as older fees leave the last 24 hours',
+  'calendars-unreachable': 'no calendar answers',
+  'tx-unfit': "the wallet's transaction would break a calendar's rules (see the log); nothing is paid",
   internal: 'an anchoring step failed unexpectedly',
 };
 

@@ -1,6 +1,8 @@
-/** @module Typed failures of anchoring, each with a stable code that is also its log and metric label (style rule 5). */
+/** @module Typed failures of anchoring, each with a stable code that is also its log and metric label (style rule 5); the refusal of a donated transaction carries its own code and reason, which the HTTP edge sends as they are. */
 
-export type AnchorErrorCode = 'anchor-state' | 'anchor-state-write' | 'anchor-sign';
+import type { DonationRefusalCode } from './donation-protocol.js';
+
+export type AnchorErrorCode = 'anchor-state' | 'anchor-state-write' | 'anchor-sign' | 'donation-refused' | 'donation-pushback';
 
 /** Base of every failure raised by src/anchor; `instanceof`-able, with a stable `code`. */
 export abstract class AnchorError extends Error {
@@ -34,5 +36,37 @@ export class WalletSigningError extends AnchorError {
   constructor(detail: string) {
     super(`the wallet could not sign the timestamp transaction: ${detail}`);
     this.name = 'WalletSigningError';
+  }
+}
+
+/**
+ * A posted transaction is not taken; nothing changed. `refusal` is the stable code of the rule it breaks and
+ * `reason` the exact reason, both written for the donor (no node address, no error detail).
+ */
+export class DonationRefusedError extends AnchorError {
+  readonly code = 'donation-refused';
+  constructor(
+    readonly refusal: DonationRefusalCode,
+    readonly reason: string,
+  ) {
+    super(`donated transaction refused (${refusal}): ${reason}`);
+    this.name = 'DonationRefusedError';
+  }
+}
+
+/**
+ * A posted transaction is not looked at now; nothing changed, and the donor may post it again later:
+ * `rate` — more posts than the calendar takes per second (429); `busy` — as many being checked as it checks at
+ * once (503); `unavailable` — its node does not answer, its state cannot be written, or it is stopping (503).
+ */
+export class DonationPushbackError extends AnchorError {
+  readonly code = 'donation-pushback';
+  constructor(
+    readonly kind: 'rate' | 'busy' | 'unavailable',
+    readonly retryAfterSeconds: number,
+    readonly text: string,
+  ) {
+    super(`donated transaction not looked at (${kind}): ${text}`);
+    this.name = 'DonationPushbackError';
   }
 }

@@ -17,6 +17,8 @@ export const ANCHOR_DEFAULTS = Object.freeze({
   /** A master calendar's proof usually takes its interval plus six blocks; four hours leaves room for a slow one. */
   upstreamTimeoutSeconds: 14_400,
   upstreamPollMs: 10_000,
+  /** As long as the wallet's own interval: donors get the time the calendar would have waited anyway. */
+  externalWaitSeconds: 3600,
 });
 
 /** The reference's factor for a version the node refused (-26) (reference-server §5.5). */
@@ -44,7 +46,11 @@ export interface AnchorSettings extends StamperSettings {
   upstreams: readonly string[];
   upstreamTimeoutMs: number;
   upstreamPollMs: number;
-  /** Whether the calendar's own wallet pays (last in the list); false: only the upstreams do. */
+  /** Whether donated transactions are taken (after the masters, before the wallet): external timestamping. */
+  external: boolean;
+  /** How long commitments wait for a donated transaction once their tip was first advertised. */
+  externalWaitMs: number;
+  /** Whether the calendar's own wallet pays (last in the list); false: only the upstreams and donors do. */
   wallet: boolean;
 }
 

@@ -1,4 +1,4 @@
-/** @module Starting anchoring beside a running calendar from its settings: the node client and chain check, the strategies in their order (master calendars, then the wallet), the runner, and the 404 reasons handed to the calendar. */
+/** @module Starting anchoring beside a running calendar from its settings: the node client and chain check, the strategies in their order (master calendars, donated transactions, then the wallet), the runner, and the 404 reasons handed to the calendar. */
 import { BitcoinRpc, ChainMismatchError, checkGenesis } from '../bitcoin/index.js';
 import type { PendingStatus } from '../calendar/calendar.js';
 import type { Log } from '../log/log.js';
@@ -7,6 +7,7 @@ import type { AnchorLedger } from './anchor-ledger.js';
 import { Anchoring } from './anchoring.js';
 import type { AnchorSettings } from './settings.js';
 import type { AnchorStrategy } from './strategy.js';
+import { ExternalStrategy } from './external-strategy.js';
 import { UpstreamStrategy } from './upstream-strategy.js';
 import { WalletStamper } from './wallet-stamper.js';
 
@@ -76,7 +77,29 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
             log,
           }),
       );
-      if (settings.wallet) list.push(WalletStamper.open({ rpc, chain: settings.chain, ledger: ledgerFor('wallet'), stateDir: opts.dataDir.stateDir, settings, log, chainVerified }));
+      const wallet = settings.wallet ? WalletStamper.open({ rpc, chain: settings.chain, ledger: ledgerFor('wallet'), stateDir: opts.dataDir.stateDir, settings, log, chainVerified }) : undefined;
+      if (settings.external) {
+        list.push(
+          ExternalStrategy.open({
+            rpc,
+            chain: settings.chain,
+            ledger: ledgerFor('donated transactions'),
+            stateDir: opts.dataDir.stateDir,
+            settings: {
+              waitMs: settings.externalWaitMs,
+              confirmations: settings.confirmations,
+              maxCommitmentsPerTx: settings.maxCommitmentsPerTx,
+              fallbackFeeRate: settings.fees.fallbackRate,
+              maxFeeRate: settings.fees.maxRate,
+              feeTargetBlocks: settings.feeTargetBlocks,
+            },
+            log,
+            chainVerified,
+            ...(wallet === undefined ? {} : { wallet: { nextCycleAt: () => wallet.state.nextCycleAt, owns: (txid: string) => wallet.owns(txid) } }),
+          }),
+        );
+      }
+      if (wallet !== undefined) list.push(wallet);
       return list;
     },
     ledger: opts.calendar,
@@ -94,6 +117,7 @@ export async function startAnchoring(opts: StartAnchoringOptions): Promise<Ancho
     chain: settings.chain.name,
     node: rpc.endpoint,
     wallet: settings.wallet ? (settings.rpcWallet ?? '(default)') : null,
+    externalWaitSeconds: settings.external ? settings.externalWaitMs / 1000 : null,
     strategies: anchoring.strategies.map((s) => s.name),
     confirmations: settings.confirmations,
     minTxIntervalSeconds: settings.minTxIntervalMs / 1000,

@@ -47,6 +47,8 @@ export interface AnchorStrategy {
   tip(): Uint8Array | undefined;
   /** Client-safe descriptions of what keeps it from anchoring (empty when healthy). */
   problems(): string[];
+  /** The newest anchor it wrote that is not revoked (journal seq, block height, block time when known), if it remembers one. */
+  lastAnchor(): { seq: number; height: number; blockTime: number | undefined } | undefined;
   /** A flat, public record for the status page and /status. */
   status(): Record<string, StatusValue>;
   /** Registers its metrics (labelled with its kind and name where needed). */

@@ -8,7 +8,7 @@
  */
 import { type BitcoinRpc, type Chain, RpcFailure } from '../bitcoin/index.js';
 import type { Log } from '../log/log.js';
-import { type AnchorLedger, countOf } from './anchor-ledger.js';
+import { type AnchorLedger, type AnchorNote, countOf } from './anchor-ledger.js';
 import { type ChainReader, ChainFollower } from './chain-follower.js';
 import type { Conditions } from './conditions.js';
 import { type ProofReader, checkAnchoredBlocks, depthOf, proofForMinedTx } from './confirmations.js';
@@ -47,8 +47,14 @@ export interface TxTrackerOptions {
   save: () => void;
   log: Log;
   conditions: Conditions;
-  /** Called first for each new block, with its txids: the owner notes its own transactions not yet tracked. */
-  onBlock?: (block: BlockRef, txids: ReadonlySet<string>) => void;
+  /**
+   * Called first for each new block, with its txids: the owner notes its own transactions not yet tracked (the
+   * wallet's open cycle, a donated transaction nobody posted). May look at the block through the node; the block
+   * counts as processed only once it has settled.
+   */
+  onBlock?: (block: BlockRef, txids: ReadonlySet<string>) => void | Promise<void>;
+  /** What the anchor record of a transaction at depth is noted with (who paid; the txid is added). */
+  noteOf?: (tx: TxRef) => AnchorNote;
   /** Called after an anchor was written (by the tracker, for a transaction at depth). */
   onAnchored?: (a: AnchoredTx, tx: TxRef) => void;
 }
@@ -78,7 +84,7 @@ export class TxTracker {
         return true;
       }
       if (step.kind === 'connect') {
-        this.#onConnect(step.block, step.txids);
+        await this.#onConnect(step.block, step.txids);
         s.lastBlock = step.block;
       } else {
         await this.#onDisconnect(step.block, step.parent);
@@ -89,9 +95,9 @@ export class TxTracker {
     return false;
   }
 
-  #onConnect(block: BlockRef, txids: readonly string[]): void {
+  async #onConnect(block: BlockRef, txids: readonly string[]): Promise<void> {
     const ids = new Set(txids);
-    this.#o.onBlock?.(block, ids);
+    await this.#o.onBlock?.(block, ids);
     for (const w of this.#o.state().waiting) {
       const again = w.mined === null ? w.versions.find((v) => ids.has(v.txid)) : undefined;
       if (again === undefined) continue;
@@ -143,7 +149,10 @@ export class TxTracker {
   async watchAnchors(tip: BlockRef): Promise<void> {
     if (this.#anchorsCheckedAt === tip.hash) return;
     const s = this.#o.state();
+    const newest = s.anchored.at(-1);
     const { gone, watched } = await checkAnchoredBlocks(this.#o.rpc, s.anchored, tip.height);
+    // the newest anchor stays in the state however deep it is: it is the last anchor that /metrics reports
+    if (newest !== undefined && !gone.includes(newest) && !watched.includes(newest)) watched.push(newest);
     for (const a of gone) await this.revoke(a);
     if (watched.length !== s.anchored.length) {
       s.anchored = watched;
@@ -188,7 +197,7 @@ export class TxTracker {
           this.#o.save();
           continue;
         }
-        const seq = await this.#o.ledger.appendAnchor({ tip: v.tip, ranges: v.ranges, timestamp: proof.timestamp });
+        const seq = await this.#o.ledger.appendAnchor({ tip: v.tip, ranges: v.ranges, timestamp: proof.timestamp }, { ...this.#o.noteOf?.(v), txid: m.txid });
         s.waiting = s.waiting.filter((x) => x !== w);
         if (seq === null) {
           // another strategy anchored every one of its commitments first: nothing to record, nothing to watch
@@ -196,7 +205,7 @@ export class TxTracker {
           this.#o.log('warn', 'mined transaction not recorded: its commitments were anchored first by another strategy', { txid: m.txid, height: m.block.height, commitments: countOf(v.ranges) });
           continue;
         }
-        const anchored: AnchoredTx = { seq, txid: m.txid, block: m.block };
+        const anchored: AnchoredTx = { seq, txid: m.txid, block: m.block, blockTime: proof.blockTime };
         s.anchored.push(anchored);
         this.#o.save();
         this.#o.conditions.clear('anchor-failed');
@@ -207,6 +216,12 @@ export class TxTracker {
         this.#o.conditions.raise('anchor-failed', 'error', `cannot anchor transaction ${m.txid}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+  }
+
+  /** The newest anchor written and not revoked: its block height and, when known, its block time (unix seconds). */
+  lastAnchor(): { seq: number; height: number; blockTime: number | undefined } | undefined {
+    const a = this.#o.state().anchored.at(-1);
+    return a === undefined ? undefined : { seq: a.seq, height: a.block.height, blockTime: a.blockTime };
   }
 
   /** Ranges held by waiting transactions: the mined version's, or every version's while back in the mempool. */

@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
-import { bytesToHex, hexToBytes } from '../ots/index.js';
+import { bytesToHex } from '../ots/index.js';
+import { StateShapeError, arr, hash, hexBytes, obj, uint } from './state-shape.js';
 import { StamperStateError, StateWriteError } from './errors.js';
 import type { BlockRef } from './stamper-state.js';
 
@@ -32,6 +33,8 @@ export interface Submission {
 export interface UpstreamAnchor {
   seq: number;
   block: BlockRef;
+  /** The block header's time (unix seconds): the time the anchor attests. */
+  blockTime?: number;
 }
 
 export interface UpstreamState {
@@ -62,44 +65,25 @@ export function encodeUpstreamState(s: UpstreamState): string {
   });
 }
 
-class Shape extends Error {}
-
-function obj(v: unknown, path: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Shape(`${path} is not an object`);
-  return v as Record<string, unknown>;
-}
-function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) throw new Shape(`${path} is not an array`);
-  return v;
-}
-function uint(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(`${path} is not a non-negative integer`);
-  return v;
-}
-function hex(v: unknown, path: string, length?: number): Uint8Array {
-  if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(v) || (length !== undefined && v.length !== length * 2)) throw new Shape(`${path} is not hex${length === undefined ? '' : ` of ${length} bytes`}`);
-  return hexToBytes(v);
-}
-
 export function decodeUpstreamState(text: string, path: string): UpstreamState {
   try {
     const o = obj(JSON.parse(text) as unknown, 'state');
-    if (o.format !== FORMAT) throw new Shape(`format ${JSON.stringify(o.format)} is not ${FORMAT}`);
-    if (typeof o.master !== 'string') throw new Shape('master is not a string');
+    if (o.format !== FORMAT) throw new StateShapeError(`format ${JSON.stringify(o.format)} is not ${FORMAT}`);
+    if (typeof o.master !== 'string') throw new StateShapeError('master is not a string');
     const submissions = arr(o.submissions, 'submissions').map((x, i) => {
       const s = obj(x, `submissions[${i}]`);
       const ranges = arr(s.ranges, `submissions[${i}].ranges`).map((r, j) => {
         const pair = arr(r, `submissions[${i}].ranges[${j}]`);
         const start = uint(pair[0], `submissions[${i}].ranges[${j}][0]`);
         const end = uint(pair[1], `submissions[${i}].ranges[${j}][1]`);
-        if (pair.length !== 2 || end <= start) throw new Shape(`submissions[${i}].ranges[${j}] is not a non-empty range`);
+        if (pair.length !== 2 || end <= start) throw new StateShapeError(`submissions[${i}].ranges[${j}] is not a non-empty range`);
         return { start, end };
       });
-      if (ranges.length === 0) throw new Shape(`submissions[${i}].ranges is empty`);
+      if (ranges.length === 0) throw new StateShapeError(`submissions[${i}].ranges is empty`);
       return {
-        tip: hex(s.tip, `submissions[${i}].tip`, 32),
+        tip: hexBytes(s.tip, `submissions[${i}].tip`, 32),
         ranges,
-        path: hex(s.path, `submissions[${i}].path`),
+        path: hexBytes(s.path, `submissions[${i}].path`),
         submittedAt: uint(s.submittedAt, `submissions[${i}].submittedAt`),
         releasedAt: s.releasedAt === null ? null : uint(s.releasedAt, `submissions[${i}].releasedAt`),
       };
@@ -107,12 +91,12 @@ export function decodeUpstreamState(text: string, path: string): UpstreamState {
     const anchored = arr(o.anchored, 'anchored').map((x, i) => {
       const a = obj(x, `anchored[${i}]`);
       const b = obj(a.block, `anchored[${i}].block`);
-      if (typeof b.hash !== 'string' || !/^[0-9a-f]{64}$/.test(b.hash)) throw new Shape(`anchored[${i}].block.hash is not a hash`);
-      return { seq: uint(a.seq, `anchored[${i}].seq`), block: { height: uint(b.height, `anchored[${i}].block.height`), hash: b.hash } };
+      const blockTime = a.blockTime === undefined ? {} : { blockTime: uint(a.blockTime, `anchored[${i}].blockTime`) };
+      return { seq: uint(a.seq, `anchored[${i}].seq`), block: { height: uint(b.height, `anchored[${i}].block.height`), hash: hash(b.hash, `anchored[${i}].block.hash`) }, ...blockTime };
     });
     return { master: o.master, submissions, anchored, lastCycleAt: uint(o.lastCycleAt, 'lastCycleAt') };
   } catch (err) {
-    if (err instanceof Shape || err instanceof SyntaxError) throw new StamperStateError(path, err.message, { cause: err });
+    if (err instanceof StateShapeError || err instanceof SyntaxError) throw new StamperStateError(path, err.message, { cause: err });
     throw err;
   }
 }

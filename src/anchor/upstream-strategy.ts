@@ -68,8 +68,19 @@ export interface UpstreamStrategyOptions {
   now?: () => number;
 }
 
+interface UpstreamMetrics {
+  submissions: Counter<'upstream'>;
+  failures: Counter<'upstream'>;
+  refusals: Counter<'upstream' | 'reason'>;
+  saved: Counter<'upstream'>;
+  latency: Histogram;
+}
+
+/** The metric families of every master registered with one registry, and the masters they read. */
+const SHARED_METRICS = new WeakMap<Registry, { masters: UpstreamStrategy[]; metrics: UpstreamMetrics }>();
+
 /** Why a master's complete proof is not taken. */
-type Verdict = { kind: 'accept'; ops: Op[]; attestation: Attestation; height: number; blockHash: string } | { kind: 'wait'; why: string } | { kind: 'refuse'; code: string; why: string };
+type Verdict = { kind: 'accept'; ops: Op[]; attestation: Attestation; height: number; blockHash: string; blockTime: number } | { kind: 'wait'; why: string } | { kind: 'refuse'; code: string; why: string };
 
 export class UpstreamStrategy implements AnchorStrategy {
   readonly kind = 'upstream';
@@ -89,7 +100,7 @@ export class UpstreamStrategy implements AnchorStrategy {
   /** The host the master's pending attestations name (its public URI), once one was seen. */
   #masterHost: string | undefined;
   #anchors = 0;
-  #metrics: { submissions: Counter; failures: Counter; refusals: Counter; saved: Counter; latency: Histogram } | undefined;
+  #metrics: UpstreamMetrics | undefined;
   #polling: Promise<void> | undefined;
   #stopped = false;
 
@@ -139,6 +150,11 @@ export class UpstreamStrategy implements AnchorStrategy {
     return undefined;
   }
 
+  lastAnchor(): { seq: number; height: number; blockTime: number | undefined } | undefined {
+    const a = this.#state.anchored.at(-1);
+    return a === undefined ? undefined : { seq: a.seq, height: a.block.height, blockTime: a.blockTime };
+  }
+
   problems(): string[] {
     return this.conditions.list().map((c) => CONDITION_TEXT[c.code]);
   }
@@ -163,23 +179,36 @@ export class UpstreamStrategy implements AnchorStrategy {
   }
 
   registerMetrics(r: Registry): void {
-    this.#metrics = {
-      submissions: r.counter('ots_upstream_submissions_total', 'Tips submitted to a master calendar'),
-      failures: r.counter('ots_upstream_submission_failures_total', 'Tips a master calendar did not take'),
-      refusals: r.counter('ots_upstream_proofs_refused_total', "Master calendars' complete proofs refused, by reason"),
-      saved: r.counter('ots_anchor_fees_not_paid_sats_total', "Satoshis this calendar did not pay: what its own transaction would have cost, for each anchor a master paid for"),
-      latency: r.histogram('ots_upstream_proof_seconds', "From a tip's submission to the master's acceptable complete proof", [60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400]),
-    };
-    const answering = r.gauge('ots_upstream_master_answering', '1 while the master calendar answers, by its place in the list');
-    const waiting = r.gauge('ots_upstream_submissions_waiting', 'Tips waiting for a master calendar to complete their proof, by its place in the list');
-    r.beforeRender(() => {
-      answering.set(this.conditions.has('upstream-unreachable') ? 0 : 1, this.#label);
-      waiting.set(this.#state.submissions.filter((s) => s.releasedAt === null).length, this.#label);
-    });
+    // one set of metric families for every master (a name is registered once), labelled by place in the list
+    let shared = SHARED_METRICS.get(r);
+    if (shared === undefined) {
+      const masters: UpstreamStrategy[] = [];
+      shared = {
+        masters,
+        metrics: {
+          submissions: r.counter('ots_upstream_submissions_total', 'Tips submitted to a master calendar, by its place in the list', { labels: ['upstream'] }),
+          failures: r.counter('ots_upstream_submission_failures_total', 'Tips a master calendar did not take, by its place in the list', { labels: ['upstream'] }),
+          refusals: r.counter('ots_upstream_proofs_refused_total', "Master calendars' complete proofs refused, by place in the list and reason", { labels: ['upstream', 'reason'] }),
+          saved: r.counter('ots_anchor_fees_not_paid_sats_total', 'Satoshis this calendar did not pay: what its own transaction would have cost, for each anchor a master paid for', { labels: ['upstream'] }),
+          latency: r.histogram('ots_upstream_proof_seconds', "From a tip's submission to the master's acceptable complete proof", [60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400]),
+        },
+      };
+      r.gauge('ots_upstream_master_answering', '1 while the master calendar answers, by its place in the list', {
+        labels: ['upstream'],
+        read: () => masters.map((m) => ({ labels: m.#label, value: m.conditions.has('upstream-unreachable') ? 0 : 1 })),
+      });
+      r.gauge('ots_upstream_submissions_waiting', 'Tips waiting for a master calendar to complete their proof, by its place in the list', {
+        labels: ['upstream'],
+        read: () => masters.map((m) => ({ labels: m.#label, value: m.#state.submissions.filter((x) => x.releasedAt === null).length })),
+      });
+      SHARED_METRICS.set(r, shared);
+    }
+    shared.masters.push(this);
+    this.#metrics = shared.metrics;
   }
 
   /** Metric labels: the master's place in the list, never its address. */
-  get #label(): Record<string, string> {
+  get #label(): { upstream: string } {
     return { upstream: String(this.#o.position) };
   }
 
@@ -209,7 +238,10 @@ export class UpstreamStrategy implements AnchorStrategy {
   /** Anchors whose block a reorg deeper than the depth undid: revoked, their commitments pending again. */
   async #watchAnchors(tipHeight: number, tipHash: string): Promise<void> {
     if (this.#anchorsCheckedAt === tipHash || this.#state.anchored.length === 0) return;
+    const newest = this.#state.anchored.at(-1);
     const { gone, watched } = await checkAnchoredBlocks(this.#o.rpc, this.#state.anchored, tipHeight);
+    // the newest anchor stays in the state however deep it is: it is the last anchor that /metrics reports
+    if (newest !== undefined && !gone.includes(newest) && !watched.includes(newest)) watched.push(newest);
     for (const a of gone) {
       const info = this.#o.ledger.index.anchors.get(a.seq);
       if (info !== undefined && !info.revoked) {
@@ -296,8 +328,9 @@ export class UpstreamStrategy implements AnchorStrategy {
         why = `block ${height} is not on our node's chain yet`;
         continue;
       }
+      let blockTime: number;
       try {
-        verifyBlockHeaderAttestation(p.msg, await this.#o.rpc.getBlockHeaderRaw(hash));
+        blockTime = verifyBlockHeaderAttestation(p.msg, await this.#o.rpc.getBlockHeaderRaw(hash));
       } catch {
         return { kind: 'refuse', code: 'upstream-header-mismatch', why: `its attestation for block ${height} is not that block's merkle root on our node` };
       }
@@ -306,7 +339,7 @@ export class UpstreamStrategy implements AnchorStrategy {
         why = `block ${height} is ${depth} of ${this.#o.settings.confirmations} confirmations deep`;
         continue;
       }
-      return { kind: 'accept', ops: p.ops, attestation: p.attestation, height, blockHash: hash };
+      return { kind: 'accept', ops: p.ops, attestation: p.attestation, height, blockHash: hash, blockTime };
     }
     return { kind: 'wait', why };
   }
@@ -316,10 +349,11 @@ export class UpstreamStrategy implements AnchorStrategy {
     if (v.attestation.kind !== 'bitcoin' && v.attestation.kind !== 'litecoin') return;
     const msg = applyPath(ops, s.tip);
     const timestamp = encodePath(ops, v.attestation);
-    const seq = await this.#o.ledger.appendAnchor({ tip: s.tip, ranges: s.ranges, timestamp });
+    const saved = await this.#feeNotPaid();
+    const seq = await this.#o.ledger.appendAnchor({ tip: s.tip, ranges: s.ranges, timestamp }, { feeNotPaidSats: saved });
     const latency = this.#now() - s.submittedAt;
     this.#state.submissions = this.#state.submissions.filter((x) => x !== s);
-    if (seq !== null) this.#state.anchored.push({ seq, block: { height: v.height, hash: v.blockHash } });
+    if (seq !== null) this.#state.anchored.push({ seq, block: { height: v.height, hash: v.blockHash }, blockTime: v.blockTime });
     this.#save();
     this.conditions.clear('upstream-proof-refused');
     this.conditions.clear('upstream-late');
@@ -327,7 +361,6 @@ export class UpstreamStrategy implements AnchorStrategy {
       this.#o.log('info', "master's proof not recorded: its commitments were anchored first by another strategy", { master: this.#o.client.url, commitments: countOf(s.ranges) });
       return;
     }
-    const saved = await this.#feeNotPaid();
     this.#feesSaved += saved;
     this.#anchors++;
     this.#lastLatencyMs = latency;

@@ -18,7 +18,7 @@ import type { Log } from '../log/log.js';
 import type { Registry } from '../metrics/registry.js';
 import { type AnchorLedger, TipBuilder, countOf, pendingRanges } from './anchor-ledger.js';
 import { CONDITION_TEXT, Conditions, conditionOf } from './conditions.js';
-import { anchoringMetrics } from './metrics.js';
+import { walletMetrics } from './metrics.js';
 import { pendingReason } from './pending-status.js';
 import type { StamperSettings } from './settings.js';
 import { type BlockRef, type StamperState, StateStore, type TxVersion, txRefOf } from './stamper-state.js';
@@ -181,9 +181,19 @@ export class WalletStamper implements AnchorStrategy {
     return [...this.#tracker.held(), ...(this.#state.cycle?.versions.at(-1)?.ranges ?? [])];
   }
 
+  /** Whether `txid` is one of this wallet's timestamp transactions (any version of its open cycle, waiting or anchored). */
+  owns(txid: string): boolean {
+    const s = this.#state;
+    return (s.cycle?.versions.some((v) => v.txid === txid) ?? false) || s.waiting.some((w) => w.versions.some((v) => v.txid === txid)) || s.anchored.some((a) => a.txid === txid);
+  }
+
   /** The merkle tip of the newest unconfirmed version (GET /tip). */
   tip(): Uint8Array | undefined {
     return this.#state.cycle?.versions.at(-1)?.tip;
+  }
+
+  lastAnchor(): { seq: number; height: number; blockTime: number | undefined } | undefined {
+    return this.#tracker.lastAnchor();
   }
 
   problems(): string[] {
@@ -199,14 +209,14 @@ export class WalletStamper implements AnchorStrategy {
   }
 
   registerMetrics(r: Registry): void {
-    anchoringMetrics(r, () => this.status());
+    walletMetrics(r, () => this.status());
   }
 
   async #pollSafely(ctx: StrategyContext): Promise<void> {
     try {
       await this.#pollOnce(ctx);
       this.#answered = true;
-      for (const c of ['node-unavailable', 'node-warmup', 'node-auth', 'node-error', 'wallet-not-loaded', 'state-write', 'sign-failed', 'internal'] as const) this.conditions.clear(c);
+      for (const c of ['node-unavailable', 'node-warmup', 'node-auth', 'node-error', 'wallet-not-loaded', 'wallet-load-failed', 'state-write', 'sign-failed', 'internal'] as const) this.conditions.clear(c);
     } catch (err) {
       await this.#noteFailure(err);
     }
@@ -234,7 +244,16 @@ export class WalletStamper implements AnchorStrategy {
     const { code, level, message } = conditionOf(err, this.#rpc.endpoint);
     this.conditions.raise(code, level, message, code === 'internal' || code === 'state-write' ? { err } : {});
     if (code === 'chain-mismatch') this.#halted = true;
-    if (code === 'wallet-not-loaded' && this.#rpc.wallet !== undefined) await this.#rpc.loadWallet(this.#rpc.wallet).catch(() => undefined);
+    if (code === 'wallet-not-loaded' && this.#rpc.wallet !== undefined) {
+      try {
+        await this.#rpc.loadWallet(this.#rpc.wallet);
+        this.conditions.clear('wallet-load-failed');
+      } catch (loadErr) {
+        // the node's own reason (a wallet that does not exist, a locked file): the operator must see it
+        const reason = loadErr instanceof Error ? loadErr.message : String(loadErr);
+        this.conditions.raise('wallet-load-failed', 'error', `the node cannot load wallet ${JSON.stringify(this.#rpc.wallet)}: ${reason}; check --rpc-wallet (createwallet makes a new one)`);
+      }
+    }
   }
 
   #save(): void {

@@ -1,5 +1,5 @@
 /**
- * @module The Bitcoin Core side: chain table, JSON-RPC client, transaction codec, timestamp transactions, block proofs, and a local regtest node.
+ * @module The Bitcoin Core side: chain table, JSON-RPC client, transaction codec, script templates, timestamp transactions and the standardness rules for donated ones, block proofs, and a local regtest node.
  *
  * The node is trusted for availability, not for facts: every answer is validated, and transactions,
  * headers and merkle roots are re-hashed against what was asked before anchoring relies on them.
@@ -42,6 +42,8 @@ export type {
   WalletTxSummary,
   TxOutSetInfo,
   NetworkInfo,
+  MempoolInfo,
+  MempoolAcceptance,
 } from './rpc-results.js';
 export { type BitcoinRpcOptions, type RawTransaction, BitcoinRpc } from './rpc.js';
 
@@ -57,6 +59,7 @@ export {
   TxidMismatchError,
   TipNotFoundError,
   decodeTx,
+  decodeBlockTxs,
   encodeTx,
   hasWitness,
   txid,
@@ -68,6 +71,18 @@ export {
   splitAroundTip,
 } from './tx.js';
 export { BlockHashMismatchError, blockHash, checkBlockHeader } from './block-header.js';
+export { type ScriptTemplate, TEMPLATE_NAME, scriptTemplate, isNativeSegwit } from './script-template.js';
+export {
+  DONATED_TX_MAX_BYTES,
+  DONATED_TX_MAX_WEIGHT,
+  DONATED_TX_SEQUENCES,
+  LOCKTIME_THRESHOLD,
+  type DonatedTxCode,
+  type DonatedTx,
+  type DonatedTxVerdict,
+  checkDonatedTx,
+  checkSpentScript,
+} from './donated-tx.js';
 
 export {
   TIMESTAMP_TX_VERSION,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { BitcoinRpc, type BitcoinRpcOptions } from './rpc.js';
 import { RpcUnavailableError, RpcWarmupError } from './rpc-errors.js';
+import { sleep } from '../net/sleep.js';
 
 export interface RegtestNodeOptions {
   /** The daemon: a name looked up on PATH or a path. Default `litecoind` (DESIGN §4: Debian has no bitcoind). */
@@ -130,7 +131,6 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A regtest node on free loopback ports, started with the flags anchoring needs:

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { type FetchFn, nodeHttpTransport } from './http-transport.js';
 import { parseJsonExact } from './rpc-json.js';
 import { RpcAuthError, RpcResponseError, RpcUnavailableError, RpcWarmupError, rpcErrorFrom, type UnavailableReason } from './rpc-errors.js';
+import { sleep } from '../net/sleep.js';
 
 export interface RpcConnectionOptions {
   /** `http://[user:password@]host:port`. Credentials in the URL win over `cookieFile`. */
@@ -54,10 +55,6 @@ function unavailableReason(err: unknown): UnavailableReason {
     if (typeof code === 'string' && Object.hasOwn(NETWORK_CODES, code)) return NETWORK_CODES[code] ?? 'network';
   }
   return 'network';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -320,3 +320,34 @@ export function parseNetworkInfo(v: unknown): NetworkInfo {
     incrementalFee: asSatPerKvB(o.incrementalfee, 'incrementalfee'),
   };
 }
+
+export interface MempoolInfo {
+  /** Transactions in the mempool. */
+  size: number;
+  /** The least fee rate a transaction needs to enter the mempool now, satoshis per kvB (rises when it is full). */
+  minFee: number;
+  /** `-minrelaytxfee`, satoshis per kvB. */
+  minRelayFee: number;
+}
+
+export function parseMempoolInfo(v: unknown): MempoolInfo {
+  const o = asObject(v, 'result');
+  return { size: asUint(o.size, 'size'), minFee: asSatPerKvB(o.mempoolminfee, 'mempoolminfee'), minRelayFee: asSatPerKvB(o.minrelaytxfee, 'minrelaytxfee') };
+}
+
+/** One transaction's verdict from `testmempoolaccept`. */
+export interface MempoolAcceptance {
+  txid: string;
+  allowed: boolean;
+  /** Core's reason when not allowed, e.g. `min relay fee not met`, `bad-txns-inputs-missingorspent`. */
+  rejectReason?: string;
+}
+
+export function parseMempoolAcceptance(v: unknown): MempoolAcceptance {
+  const [first, ...rest] = arrayOf(v, 'result', (x, p) => {
+    const o = asObject(x, p);
+    return { txid: asHash(o.txid, `${p}.txid`), allowed: asBool(o.allowed, `${p}.allowed`), rejectReason: optional(o['reject-reason'], `${p}.reject-reason`, asString) };
+  });
+  if (first === undefined || rest.length > 0) throw new JsonShapeError('result', 'one verdict', v);
+  return first.rejectReason === undefined ? { txid: first.txid, allowed: first.allowed } : first;
+}

@@ -163,6 +163,21 @@ export class BitcoinRpc {
     return this.#parse('getnetworkinfo', await this.#read('getnetworkinfo'), R.parseNetworkInfo);
   }
 
+  async getMempoolInfo(): Promise<R.MempoolInfo> {
+    return this.#parse('getmempoolinfo', await this.#read('getmempoolinfo'), R.parseMempoolInfo);
+  }
+
+  /**
+   * Whether the node would take `raw` into its mempool now, without taking it (a read: nothing changes in the
+   * node). The verdict is checked to be about the transaction given.
+   */
+  async testMempoolAccept(raw: Uint8Array): Promise<R.MempoolAcceptance> {
+    const expected = internalToDisplayHex(computeTxid(decodeTx(raw)));
+    const verdict = this.#parse('testmempoolaccept', await this.#read('testmempoolaccept', [[bytesToHex(raw)]]), R.parseMempoolAcceptance);
+    if (verdict.txid !== expected) throw new TxidMismatchError(expected, verdict.txid);
+    return verdict;
+  }
+
   /** Flushes the chainstate to disk as a side effect, so a later crash cannot lose regtest blocks (environment §3). */
   async getTxOutSetInfo(): Promise<R.TxOutSetInfo> {
     return this.#parse('gettxoutsetinfo', await this.#read('gettxoutsetinfo'), R.parseTxOutSetInfo);

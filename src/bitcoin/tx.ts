@@ -1,4 +1,4 @@
-/** @module Bitcoin transaction codec (legacy and BIP144 segwit): strict decode, encode with or without witness, txid/wtxid, weight, the OP_RETURN tip output and the split around the tip. */
+/** @module Bitcoin transaction codec (legacy and BIP144 segwit): strict decode (one transaction, or the transactions of a serialized block), encode with or without witness, txid/wtxid, weight, the OP_RETURN tip output and the split around the tip. */
 import { bytesToHex, sha256d } from '../ots/index.js';
 import { internalToDisplayHex } from './hex.js';
 
@@ -185,12 +185,11 @@ function readOutputs(r: _Reader): TxOutput[] {
 }
 
 /**
- * Decodes a transaction exactly as Core's `UnserializeTransaction` does with witness allowed: an empty
- * input vector is read as the BIP144 marker, flag bit 1 means witnesses follow, any other flag bit is an
- * error, a witness flag with only empty witnesses is an error, and trailing bytes are refused.
+ * Reads one transaction exactly as Core's `UnserializeTransaction` does with witness allowed: an empty input
+ * vector is read as the BIP144 marker, flag bit 1 means witnesses follow, any other flag bit is an error, and a
+ * witness flag with only empty witnesses is an error.
  */
-export function decodeTx(bytes: Uint8Array): Tx {
-  const r = new _Reader(bytes);
+function readTx(r: _Reader): Tx {
   const version = r.i32('nVersion');
   let inputs = readInputs(r);
   let outputs: TxOutput[] = [];
@@ -214,8 +213,29 @@ export function decodeTx(bytes: Uint8Array): Tx {
   }
   if (flags !== 0) throw new TxDecodeError('unknown-flags', `flag byte 0x${flags.toString(16)} is not BIP144's 0x01`);
   const lockTime = r.u32('nLockTime');
-  if (r.remaining !== 0) throw new TxDecodeError('trailing-bytes', `${r.remaining} bytes after nLockTime`);
   return { version, inputs, outputs, lockTime };
+}
+
+/** Decodes one transaction ({@link readTx}); trailing bytes are refused. */
+export function decodeTx(bytes: Uint8Array): Tx {
+  const r = new _Reader(bytes);
+  const tx = readTx(r);
+  if (r.remaining !== 0) throw new TxDecodeError('trailing-bytes', `${r.remaining} bytes after nLockTime`);
+  return tx;
+}
+
+/** The 80-byte header of a serialized block, which its transaction count follows. */
+const BLOCK_HEADER_BYTES = 80;
+
+/** The transactions of a serialized block (`getblock <hash> 0`), in block order; trailing bytes are refused. */
+export function decodeBlockTxs(block: Uint8Array): Tx[] {
+  if (block.length < BLOCK_HEADER_BYTES) throw new TxDecodeError('truncated', `a block of ${block.length} bytes has no header`);
+  const r = new _Reader(block.subarray(BLOCK_HEADER_BYTES));
+  const n = r.count(MIN_INPUT_BYTES + MIN_OUTPUT_BYTES, 'transaction count');
+  const txs: Tx[] = [];
+  for (let i = 0; i < n; i++) txs.push(readTx(r));
+  if (r.remaining !== 0) throw new TxDecodeError('trailing-bytes', `${r.remaining} bytes after the block's last transaction`);
+  return txs;
 }
 
 export function hasWitness(tx: Tx): boolean {

@@ -3,7 +3,7 @@
  * with its wallet, followers submit their tips to it as ordinary digests and take its complete proofs, checked
  * against the node. The real clients stamp on a follower, upgrade from it and verify; the chain holds one
  * timestamp transaction for all the calendars, and the followers' wallets send nothing. A mirror checking
- * attestations follows the follower's anchors; a master that stops is replaced by the follower's wallet within
+ * attestations follows the follower's anchors; masters are tried in their order; a master that stops is replaced by the follower's wallet within
  * the timeout, and taken again at the next cycle once it is back.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
@@ -191,6 +191,27 @@ describe('one transaction for many calendars', () => {
       for (const w of wallets) expect(await opReturnTxids(w)).toEqual([]);
     } finally {
       for (const f of followers) expect((await f.stop()).code).toBe(0);
+    }
+  });
+
+  it('masters in priority order: a first that does not answer is passed over, the second takes the tip, each has its metrics', async () => {
+    const n = regtest.node;
+    const w = await fundedWallet(n, [10_000_000]);
+    const follower = await startCalendarProcess({ tickMs: 100, args: followerArgs(n, w.wallet as string, 'http://127.0.0.1:1', ['--anchor-upstream', master.url]) });
+    try {
+      const commitment = await stamp(follower);
+      await until(async () => (await fetch(`${master.url}/tip`)).status === 200, "the master's transaction", 30_000);
+      await mineUntilComplete(n, follower, [commitment]);
+      expect((await status(follower)).recentAnchors?.[0]?.by).toBe('upstream calendar 2');
+      expect(await opReturnTxids(w)).toEqual([]);
+      const metrics = await (await fetch(`${follower.url}/metrics`)).text();
+      expect(metrics).toMatch(/^ots_upstream_master_answering\{upstream="1"\} 0$/m);
+      expect(metrics).toMatch(/^ots_upstream_master_answering\{upstream="2"\} 1$/m);
+      expect(metrics).toMatch(/^ots_upstream_submission_failures_total\{upstream="1"\} [1-9]/m);
+      expect(metrics).toMatch(/^ots_upstream_submissions_total\{upstream="2"\} [1-9]/m);
+      expect(metrics.match(/^# TYPE ots_upstream_master_answering /gm)).toHaveLength(1);
+    } finally {
+      expect((await follower.stop()).code).toBe(0);
     }
   });
 

@@ -23,6 +23,20 @@ class CountingRpc extends BitcoinRpc {
 }
 
 describe('wallet faults', () => {
+  it('a wallet that does not exist: the node\'s reason is logged once with what to check, and shown in plain words', async () => {
+    const cal = await openCalendar();
+    const { log, lines } = captureLog();
+    const stamper = openStamper({ cal, rpc: h.node.rpc.withWallet('no-such-wallet'), log });
+    await commit(cal, 1);
+    for (let i = 0; i < 4; i++) await stamper.poll();
+    const failed = linesWith(lines, 'the node cannot load wallet "no-such-wallet"');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.msg).toMatch(/cannot load wallet "no-such-wallet": .*(not found|does not exist).*; check --rpc-wallet/i);
+    expect(stamper.problems()).toContain('the node cannot load the wallet (does it exist?)');
+    expect(JSON.stringify(stamper.status())).not.toContain('no-such-wallet');
+    await cal.close();
+  });
+
   it('empty wallet: said once in the log, shown in status and 404 reasons, intake unaffected; funded, it proceeds', async () => {
     const cal = await openCalendar();
     const wallet = await fundedWallet(h.node, []);
