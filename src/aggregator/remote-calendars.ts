@@ -228,7 +228,7 @@ export class RemoteCalendars implements Upstream {
   /** The calendar's answer for the root, checked (CalendarClient.submit) and no deeper than the budget. */
   async #submit(client: CalendarClient, root: Uint8Array): Promise<Timestamp> {
     const { timestamp } = await client.submit(root);
-    const depth = depthOf(timestamp);
+    const depth = treeDepth(timestamp);
     if (depth > this.#maxSuffixDepth) throw new CalendarAnswerError(client.url, `answer nests ${depth} ops deep, more than ${this.#maxSuffixDepth}`);
     return timestamp;
   }
@@ -248,7 +248,7 @@ export class RemoteCalendars implements Upstream {
 }
 
 /** Ops on the longest branch of a timestamp tree. */
-function depthOf(t: Timestamp): number {
+function treeDepth(t: Timestamp): number {
   let deepest = 0;
   const stack: Array<{ node: Timestamp; depth: number }> = [{ node: t, depth: 0 }];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {

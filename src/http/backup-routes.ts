@@ -14,11 +14,16 @@ export interface BackupRoutes {
   route(req: HttpRequest): Promise<HttpResponse> | undefined;
 }
 
-/** A chunk that exists never changes: 200 is cacheable for a year, anything else is a short 404 as the reference's. */
+/**
+ * A chunk that exists never changes: 200 is cacheable for a year; one that does not exist yet is a short, empty 404
+ * as the reference's; a path that names no chunk number is a 400 that says so.
+ */
 export function backupRoutes(source: BackupChunkSource): BackupRoutes {
   const route = async (req: HttpRequest, n: string): Promise<HttpResponse> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return textResponse(405, 'Method not allowed', CACHE.never, { allow: 'GET, HEAD, OPTIONS' });
-    const bytes = DECIMAL.test(n) ? await source.backupChunk(Number(n)) : undefined;
+    // the reference answered its bare 404 for any n int() refused; its backup tool only ever asks for numbers
+    if (!DECIMAL.test(n)) return textResponse(400, 'backup chunk number must be a decimal integer', CACHE.malformed);
+    const bytes = await source.backupChunk(Number(n));
     if (bytes === undefined) return textResponse(404, '', NOT_YET);
     return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete }, body: bytes };
   };

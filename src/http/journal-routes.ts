@@ -20,6 +20,7 @@ import {
 import { CACHE, notModified } from './cache-policy.js';
 import { textResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';
+import { bytesToHex } from '../ots/index.js';
 
 /** Tail requests waiting at once; more are told to come back shortly (503) rather than holding more sockets. */
 const MAX_WAITERS = 10_000;
@@ -47,8 +48,9 @@ interface Waiter {
   wake(): void;
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+/** Nobody reads this answer (the connection closed); it is only logged, as nginx logs such a request. */
+function clientGone(): HttpResponse {
+  return textResponse(499, 'Client closed the connection', CACHE.never);
 }
 
 /**
@@ -72,13 +74,13 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
     'content-type': 'application/octet-stream',
     [HEADER.first]: String(first),
     [HEADER.count]: String(count),
-    [HEADER.hash]: hex(hash),
+    [HEADER.hash]: bytesToHex(hash),
     [HEADER.segmentRecords]: String(journal.segmentRecords),
   });
 
   const head = (): HttpResponse => {
     const h = journal.head();
-    const info: JournalHeadInfo = { format: JOURNAL_FORMAT, version: JOURNAL_API_VERSION, size: h.size, hash: hex(h.hash), segmentRecords: journal.segmentRecords, chunkRecords: C };
+    const info: JournalHeadInfo = { format: JOURNAL_FORMAT, version: JOURNAL_API_VERSION, size: h.size, hash: bytesToHex(h.hash), segmentRecords: journal.segmentRecords, chunkRecords: C };
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': SHORT }, body: JSON.stringify(info) + '\n' };
   };
 
@@ -91,15 +93,22 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
     const headers = batchHeaders(first, count, hash);
     if (count < C) return { status: 200, headers: { ...headers, 'cache-control': SHORT }, body: bytes };
     // the hash after the chunk names its content (and everything before it): a strong validator
-    const etag = `"${hex(hash)}"`;
+    const etag = `"${bytesToHex(hash)}"`;
     Object.assign(headers, { 'cache-control': CACHE.complete, etag });
     const inm = req.headers['if-none-match'];
     if (notModified(Array.isArray(inm) ? inm.join(',') : inm, etag)) return { status: 304, headers, body: '' };
     return { status: 200, headers, body: bytes };
   };
 
-  const tail = async (from: number, waitMs: number): Promise<HttpResponse> => {
-    if (journal.head().size === from && waitMs > 0 && !closed) {
+  const tail = async (from: number, waitMs: number, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    const now = journal.head();
+    if (from > now.size) {
+      // not an empty answer: a follower asking past the end holds records this journal does not (or it is behind);
+      // the head in the headers tells which
+      return textResponse(416, `from ${from} is beyond the end of the journal (${now.size} records)`, CACHE.never, { [HEADER.size]: String(now.size), [HEADER.headHash]: bytesToHex(now.hash) });
+    }
+    if (now.size === from && waitMs > 0 && !closed) {
+      if (signal?.aborted) return clientGone();
       // an empty answer now would bring the same request straight back: a storm instead of a wait
       if (waiters.size >= maxWaiters) return textResponse(503, 'Too many waiting requests; retry shortly', CACHE.never, { 'retry-after': '1' });
       await new Promise<void>((resolve) => {
@@ -108,6 +117,7 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
           wake: () => {
             clearTimeout(timer);
             waiters.delete(w);
+            signal?.removeEventListener('abort', w.wake);
             resolve();
           },
         };
@@ -115,9 +125,12 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
         // a waiting request must not keep a stopping process alive
         timer.unref();
         waiters.add(w);
+        // a client that went away frees its place at once, not when its wait would have ended
+        signal?.addEventListener('abort', w.wake, { once: true });
       });
       // woken by close(): the journal is about to close under this request
       if (closed) return textResponse(503, 'Shutting down; retry shortly', CACHE.never, { 'retry-after': '1' });
+      if (signal?.aborted) return clientGone();
     }
     const h = journal.head();
     // never past the end of `from`'s chunk: the follower then reads whole chunks, which caches keep
@@ -126,7 +139,7 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
     // at the head (the steady state) the snapshot's hash is the one; a cut at a chunk end is folded (and remembered)
     const atHead = count === 0 || from + count === h.size;
     const [bytes, hash] = await Promise.all([journal.readRange(from, count), atHead ? h.hash : hashes.at(from + count)]);
-    const headers = { ...batchHeaders(from, count, hash), [HEADER.size]: String(h.size), [HEADER.headHash]: hex(h.hash), 'cache-control': CACHE.never };
+    const headers = { ...batchHeaders(from, count, hash), [HEADER.size]: String(h.size), [HEADER.headHash]: bytesToHex(h.hash), 'cache-control': CACHE.never };
     return { status: 200, headers, body: bytes };
   };
 
@@ -154,7 +167,7 @@ export function journalRoutes(journal: Journal, opts: JournalRoutesOptions = {})
       const from = params.get('from') ?? '';
       const wait = params.get('wait') ?? '0';
       if (!DECIMAL.test(from) || !DECIMAL.test(wait)) return Promise.resolve(textResponse(400, 'from and wait must be decimal integers', CACHE.never));
-      return tail(Number(from), Math.min(Number(wait), maxWait));
+      return tail(Number(from), Math.min(Number(wait), maxWait), req.signal);
     }
     return Promise.resolve(textResponse(404, 'Not found', CACHE.unknownPath));
   };

@@ -1,28 +1,72 @@
-/** @module The node:http adapter: socket limits, body reading with caps and timeouts, and writing HttpResponse (reference-server §11 bugs avoided). */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+/** @module The node:http adapter: socket limits, back-pressure per connection, body reading with caps and timeouts, answers to what the parser refuses, and writing HttpResponse (reference-server §11 bugs avoided). */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { HttpRequest, HttpResponse } from './types.js';
 import { HttpError } from './errors.js';
 import { CORS_HEADERS } from './cache-policy.js';
+import { ConnectionFlows, DEFAULT_IN_FLIGHT } from './connection-flow.js';
+import { connectAnswer, describeRefused, parserErrorAnswer, rawAnswer, unspokenRequestAnswer } from './protocol-errors.js';
+
+/** How a POST path's body is read: at most `maxBytes`, and the answer to a longer one. */
+export interface BodyLimit {
+  maxBytes: number;
+  status: number;
+  text: string;
+}
+
+/** POST /digest: the reference's cap and answer (reference-server §1.2). */
+export const DIGEST_BODY: BodyLimit = { maxBytes: 64, status: 400, text: 'digest too long' };
 
 export interface NodeServerOptions {
-  /** Largest request body read at all (POST /digest needs 64 bytes). */
-  maxBodyBytes?: number;
   /** A client must send its whole body within this time. */
   bodyTimeoutMs?: number;
   /** Whole request (headers + body) deadline, enforced by node:http. */
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Called for every answer, those to requests node's parser refused included (their method and path may be '-'). */
   onAccess?: (req: HttpRequest, res: HttpResponse, ms: number) => void;
-  /** POST paths whose body is read (with the cap); any other POST is routed with an empty body. Default: /digest. */
-  readsBody?: (path: string) => boolean;
+  /** POST paths whose body is read, each with its cap; any other POST is routed with an empty body. Default: /digest alone. */
+  bodies?: Readonly<Record<string, BodyLimit>>;
+  /** Answers one connection may have in flight; its further requests wait, unread (default 4, connection-flow.ts). */
+  maxInFlightPerConnection?: number;
+}
+
+/** The request as handlers see it; `signal` is made only for a handler that asks (a long poll). */
+class NodeRequest implements HttpRequest {
+  body: Uint8Array = EMPTY;
+  #aborter: AbortController | undefined;
+  #gone = false;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly remote: string | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.#aborter) {
+      this.#aborter = new AbortController();
+      if (this.#gone) this.#aborter.abort();
+    }
+    return this.#aborter.signal;
+  }
+
+  /** The client went away before its answer was written. */
+  abandon(): void {
+    this.#gone = true;
+    this.#aborter?.abort();
+  }
 }
 
 export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpResponse>, opts: NodeServerOptions = {}): Server {
-  const readsBody = opts.readsBody ?? ((path: string) => path === '/digest');
-  const maxBody = opts.maxBodyBytes ?? 64;
+  const bodies = opts.bodies ?? { '/digest': DIGEST_BODY };
   const bodyTimeout = opts.bodyTimeoutMs ?? 5_000;
   const server = createServer({
+    // answered by unspokenRequestAnswer, with CORS and a text, rather than by node's bare 400
+    requireHostHeader: false,
     requestTimeout: opts.requestTimeoutMs ?? 15_000,
     headersTimeout: opts.headersTimeoutMs ?? 10_000,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
@@ -32,49 +76,60 @@ export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpRespo
     connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs ?? 1_000),
   });
   server.maxHeadersCount = 100;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  const flows = new ConnectionFlows(opts.maxInFlightPerConnection ?? DEFAULT_IN_FLIGHT);
+  // answered here and written straight to the socket, which node:http has given up (parse errors) or handed over (CONNECT)
+  const answerRaw = (socket: Duplex, request: HttpRequest, response: HttpResponse): void => {
+    socket.end(rawAnswer(response));
+    opts.onAccess?.(request, response, 0);
+  };
+  server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string; rawPacket?: Buffer }, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const text =
-      status === 431 ? 'Request headers too large' : status === 408 ? 'Request timeout' : err.code === 'HPE_INVALID_CONTENT_LENGTH' ? 'invalid Content-Length' : 'Bad request';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n\r\n${text}`);
+    answerRaw(socket, { ...describeRefused(err.rawPacket), remote: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, parserErrorAnswer(err));
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    answerRaw(socket, { method: 'CONNECT', path: '-', query: '', headers: req.headers, body: EMPTY, remote: req.socket.remoteAddress }, connectAnswer());
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const started = opts.onAccess ? performance.now() : 0;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const request: HttpRequest = {
-      method: req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
-      query: q < 0 ? '' : url.slice(q + 1),
-      headers: req.headers,
-      body: EMPTY,
-    };
+    const request = new NodeRequest(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), req.headers, req.socket.remoteAddress);
+    // the time logged includes any wait for the connection's earlier answers
+    const started = opts.onAccess ? performance.now() : 0;
+    flows.admit(req.socket, res, { start: () => serve(req, res, request, started), abandon: () => request.abandon() });
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse, request: HttpRequest, started: number): void => {
     const finish = (response: HttpResponse): void => {
+      if (response.headers['connection'] === 'close') res.shouldKeepAlive = false;
       write(res, response);
       opts.onAccess?.(request, response, performance.now() - started);
     };
-    if (request.method !== 'POST' || !readsBody(request.path)) {
+    const unspoken = unspokenRequestAnswer(req.httpVersionMajor, req.httpVersionMinor, req.headers.host);
+    if (unspoken) {
+      req.resume();
+      finish(unspoken);
+      return;
+    }
+    const limit = request.method === 'POST' && Object.hasOwn(bodies, request.path) ? bodies[request.path] : undefined;
+    if (limit === undefined) {
       // Nothing to read; drain anything sent anyway without buffering it.
       req.resume();
       handle(request).then(finish, () => finish(internalError()));
       return;
     }
-    readBody(req, maxBody, bodyTimeout).then(
+    readBody(req, limit, bodyTimeout).then(
       (body) => {
         request.body = body;
         handle(request).then(finish, () => finish(internalError()));
       },
       (err: unknown) => {
         const e = err instanceof HttpError ? err : new HttpError(400, 'Bad request');
-        res.shouldKeepAlive = false;
         finish({ status: e.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', ...CORS_HEADERS }, body: e.text });
       },
     );
-  });
+  };
   return server;
 }
 
@@ -99,11 +154,11 @@ function write(res: ServerResponse, r: HttpResponse): void {
 }
 
 /**
- * Reads a request body of at most `max` bytes. Content-Length is required and checked before reading
+ * Reads a request body of at most `limit.maxBytes` bytes. Content-Length is required and checked before reading
  * (the reference crashed on a non-numeric one and read a negative one to EOF); a body that does not
  * arrive in time gets 408 instead of holding the socket.
  */
-function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Uint8Array> {
+function readBody(req: IncomingMessage, limit: BodyLimit, timeoutMs: number): Promise<Uint8Array> {
   const header = req.headers['content-length'];
   if (header === undefined) {
     req.resume();
@@ -114,9 +169,9 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise
     return Promise.reject(new HttpError(400, 'invalid Content-Length'));
   }
   const length = Number(header);
-  if (length > max) {
+  if (length > limit.maxBytes) {
     req.resume();
-    return Promise.reject(new HttpError(400, 'digest too long'));
+    return Promise.reject(new HttpError(limit.status, limit.text));
   }
   if (length === 0) return Promise.resolve(EMPTY);
   return new Promise((resolve, reject) => {

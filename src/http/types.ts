@@ -8,6 +8,13 @@ export interface HttpRequest {
   query: string;
   headers: IncomingHttpHeaders;
   body: Uint8Array;
+  /**
+   * Aborted once the client's connection closes before the answer was written: a handler that waits (a long
+   * poll) stops and lets go of what it holds. Absent when nothing serves a connection (a direct call).
+   */
+  readonly signal?: AbortSignal;
+  /** The peer's address (a proxy's, behind one); absent when nothing serves a connection (a direct call). */
+  readonly remote?: string;
 }
 
 export interface HttpResponse {

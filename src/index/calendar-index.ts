@@ -32,6 +32,7 @@ import { IndexWriter, type LocatedRecord } from './index-writer.js';
 import type { Ranges } from './proof-assembly.js';
 import { type Lookup, ProofLookup } from './proof-lookup.js';
 import { TreeStore } from './tree-store.js';
+import { IndexMismatchError } from './errors.js';
 
 export interface IndexOptions {
   dir: string;
@@ -141,7 +142,7 @@ export class CalendarIndex {
     return this.#lookup.lookup(commitment);
   }
 
-  /** Commit number of a 44-byte commitment, or -1. */
+  /** Commit number of a commitment (44 bytes, or a 36-byte legacy one), or -1. */
   commitNumberOf(commitment: Uint8Array): number {
     return this.#reader.commitNumberOf(commitment);
   }
@@ -167,15 +168,42 @@ export class CalendarIndex {
   }
 }
 
+/** More records than any journal holds: 2^48 (nine thousand years of a record every millisecond). */
+const MAX_JOURNAL_RECORDS = 2 ** 48;
+
+/** Entries checked when the index's last location is read: a real index has them in strictly increasing journal order. */
+const CHECKED_TAIL = 16;
+
 /**
- * The last journal record the index holds, read from its files alone: the journal was durable up to there
- * when it was indexed, so the journal's recovery may never cut it (`verifiedUpTo`). Undefined without an index.
+ * The last journal record the index holds, read from its files alone: the journal was durable up to there when
+ * it was indexed, so the journal's recovery may never cut it (`verifiedUpTo`). Undefined without an index.
+ * Throws {@link IndexMismatchError} when the file's last entries are not an index's (their journal locations do
+ * not increase, or lie beyond any journal): a damaged index must not decide what the journal may keep.
  */
 export function lastIndexedLocation(dir: string): RecordLocation | undefined {
   const commitsPath = join(dir, COMMITS_FILE);
   if (!existsSync(commitsPath)) return undefined;
-  const last = CommitIndexFile.lastEntry(commitsPath);
-  return last ? { seq: last.seq, offset: last.offset } : undefined;
+  const tail = CommitIndexFile.lastEntries(commitsPath, CHECKED_TAIL);
+  const last = tail.at(-1);
+  if (last === undefined) return undefined;
+  const damaged = tail.some((e, i) => !Number.isSafeInteger(e.seq) || e.seq > MAX_JOURNAL_RECORDS || (i > 0 && e.seq <= (tail[i - 1] as (typeof tail)[number]).seq));
+  if (damaged) throw new IndexMismatchError(`its last entries name journal records out of order or beyond any journal (the last names record ${last.seq})`, join(dir, COMMITS_FILE));
+  return { seq: last.seq, offset: last.offset };
+}
+
+/**
+ * {@link lastIndexedLocation}, for opening a calendar or a mirror: a damaged index is logged, removed and
+ * rebuilt from the journal on open (it is derived) instead of deciding what the journal may keep.
+ */
+export function trustedIndexedLocation(dir: string, log: Log): RecordLocation | undefined {
+  try {
+    return lastIndexedLocation(dir);
+  } catch (err) {
+    if (!(err instanceof IndexMismatchError)) throw err;
+    log('error', 'the index is damaged; it is removed and rebuilt from the journal', { err: err.message });
+    removeIndexFiles(dir);
+    return undefined;
+  }
 }
 
 /** Deletes the index files so the next open rebuilds them from the journal. */

@@ -130,16 +130,17 @@ export class CommitIndexFile {
     this.#load(n);
   }
 
-  /** The last entry of an index file, reading only its last 20 bytes (undefined when empty). */
-  static lastEntry(path: string): CommitEntry | undefined {
+  /** The last `n` entries of an index file, oldest first, reading only them (fewer when the file holds fewer). */
+  static lastEntries(path: string, n: number): CommitEntry[] {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
       const count = Math.floor(size / ENTRY_SIZE);
-      if (count === 0) return undefined;
-      const buf = Buffer.alloc(ENTRY_SIZE);
-      readFull(fd, buf, ENTRY_SIZE, (count - 1) * ENTRY_SIZE);
-      return decodeEntry(buf, 0);
+      const k = Math.min(n, count);
+      if (k === 0) return [];
+      const buf = Buffer.alloc(k * ENTRY_SIZE);
+      readFull(fd, buf, k * ENTRY_SIZE, (count - k) * ENTRY_SIZE);
+      return Array.from({ length: k }, (_, i) => decodeEntry(buf, i * ENTRY_SIZE));
     } finally {
       closeSync(fd);
     }
@@ -213,7 +214,7 @@ function encodeEntry(buf: Buffer, at: number, e: CommitEntry): void {
   buf.writeUInt32BE(e.offset, at + 16);
 }
 
-/** Fingerprint of a 44-byte commitment: bytes 4..8 (the start of its merkle root) as a big-endian u32. */
+/** Fingerprint of a commitment (44 bytes, or 36 legacy ones): bytes 4..8 (the start of its merkle root) as a big-endian u32. */
 export function fingerprintOf(commitment: Uint8Array): number {
   return ((commitment[4] as number) * 0x1000000 + ((commitment[5] as number) << 16) + ((commitment[6] as number) << 8) + (commitment[7] as number)) >>> 0;
 }

@@ -4,7 +4,7 @@
  * Safe to use concurrently with appends: reads are synchronous preads of durable records.
  */
 import { hash } from 'node:crypto';
-import { COMMITMENT_BYTES, type Journal } from '../journal/index.js';
+import { isCommitmentLength, type Journal } from '../journal/index.js';
 import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
 import { IndexMismatchError } from './errors.js';
 import type { Ranges } from './proof-assembly.js';
@@ -23,11 +23,11 @@ export class CommitReader {
 
   /** Commit numbers whose time and fingerprint match `commitment` (usually one), with their entries; nothing read from the journal. */
   candidates(commitment: Uint8Array): Iterable<{ n: number; entry: CommitEntry }> {
-    if (commitment.length !== COMMITMENT_BYTES) return [];
+    if (!isCommitmentLength(commitment.length)) return [];
     return this.#commits.candidates(readU32(commitment, 0), fingerprintOf(commitment));
   }
 
-  /** Commit number of a 44-byte commitment, or -1. */
+  /** Commit number of a commitment (44 bytes, or a 36-byte legacy one), or -1. */
   commitNumberOf(commitment: Uint8Array): number {
     for (const { n, entry } of this.candidates(commitment)) {
       if (Buffer.compare(this.commitmentAt(entry, n), commitment) === 0) return n;

@@ -3,7 +3,8 @@
  *
  *   GET /journal/head                  JSON {format, version, size, hash, segmentRecords, chunkRecords}; cacheable for seconds
  *   GET /journal/chunk/<n>             records [n·C, n·C + C) as stored; immutable once full, short-lived while partial
- *   GET /journal/tail?from=S&wait=MS   records from S up to the end of S's chunk; waits up to MS for the first one; no-store
+ *   GET /journal/tail?from=S&wait=MS   records from S up to the end of S's chunk; waits up to MS for the first one; no-store;
+ *                                      416 when S is beyond the head (whose size and hash are in the headers, as on a 200)
  *
  * Bodies are the records exactly as stored (frames with their CRC), so a mirror appends them as they are and its
  * journal is byte-identical to its upstream's. Every body says which records it holds and the head hash after its
@@ -32,9 +33,9 @@ export const HEADER = {
   count: 'x-journal-count',
   /** Head hash (hex) after the body's last record: h(first + count − 1). */
   hash: 'x-journal-hash',
-  /** Tail only: the upstream's head size when it answered. */
+  /** Tail only (its 416 too): the upstream's head size when it answered. */
   size: 'x-journal-size',
-  /** Tail only: the upstream's head hash when it answered. */
+  /** Tail only (its 416 too): the upstream's head hash when it answered. */
   headHash: 'x-journal-head-hash',
   /** Records per segment file: a mirror created with the same value has byte-identical segments. */
   segmentRecords: 'x-journal-segment-records',

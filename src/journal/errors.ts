@@ -92,7 +92,7 @@ export class JournalFormatError extends JournalError {
 export class JournalLockedError extends JournalError {
   readonly code = 'journal-locked';
   constructor(readonly dir: string, readonly holderPid: number) {
-    super(`journal locked: ${dir} is held by process ${holderPid}`);
+    super(`journal locked: ${dir} is held by ${holderPid > 0 ? `process ${holderPid}` : 'another process'}`);
   }
 }
 

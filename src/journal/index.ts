@@ -25,6 +25,8 @@ export {
 } from './record-codec.js';
 export {
   COMMITMENT_BYTES,
+  LEGACY_COMMITMENT_BYTES,
+  isCommitmentLength,
   MAX_ANCHOR_RANGES,
   MAX_REASON_BYTES,
   TIP_BYTES,

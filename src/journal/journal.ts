@@ -25,6 +25,8 @@ export interface OpenOptions {
    * cut it or anything before it: losing an acknowledged record is corruption, not a torn tail.
    */
   verifiedUpTo?: RecordLocation;
+  /** Who verified `verifiedUpTo` (named in the error when the journal lost it), e.g. "the index". */
+  verifiedBy?: string;
   /** File operations of the write and recovery paths (fault injection in tests); defaults to node:fs. */
   io?: Partial<FileIo>;
 }
@@ -77,6 +79,7 @@ export class Journal {
       const recoverOpts: Parameters<typeof recoverJournal>[0] = { dir, io, log };
       if (opts.segmentRecords !== undefined) recoverOpts.segmentRecords = opts.segmentRecords;
       if (opts.verifiedUpTo !== undefined) recoverOpts.verifiedUpTo = opts.verifiedUpTo;
+      if (opts.verifiedBy !== undefined) recoverOpts.verifiedBy = opts.verifiedBy;
       const state = await recoverJournal(recoverOpts);
       // the writer is created first; its flushes can only start after `emit` points at the journal
       let emit: (records: DurableRecords) => void = () => undefined;

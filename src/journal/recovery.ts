@@ -69,7 +69,7 @@ export function listSegments(dir: string, names: string[], segmentRecords: numbe
   }
   firsts.sort((a, b) => a - b);
   firsts.forEach((index, i) => {
-    if (index !== i) throw new JournalCorruptError(`segment ${segmentName(i * segmentRecords)} is missing from ${dir}`);
+    if (index !== i) throw new JournalCorruptError(`segment ${segmentName(i * segmentRecords)} is missing from ${dir}: the journal has a gap and cannot be opened; restore the file from a backup or a mirror (ots-calendar backup, ots-calendar mirror)`);
   });
   // a sidecar is written only when its segment is full, so a sidecar beyond the last segment means lost segments
   for (const name of names) {
@@ -139,6 +139,8 @@ export interface RecoverOptions {
   log: Log;
   segmentRecords?: number;
   verifiedUpTo?: RecordLocation;
+  /** Who verified `verifiedUpTo`, for the message when the journal no longer holds it (e.g. "the index"). */
+  verifiedBy?: string;
 }
 
 /**
@@ -162,7 +164,7 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
   }
   const segments = listSegments(dir, names, segmentRecords);
   if (segments === 0) {
-    checkHint(opts.verifiedUpTo, 0);
+    checkHint(opts, segmentRecords, 0, 'it holds no segment file');
     return { segmentRecords, segments: 0, size: 0, hash: emptyHeadHash(), activeBytes: 0, activeOffsets: [] };
   }
 
@@ -187,7 +189,7 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
       Buffer.compare(sidecar.hash, walk.hash) === 0;
     if (!same) throw new JournalCorruptError(`${name} does not match its sidecar${walk.problem ? `: ${walk.problem}` : ''}`);
   }
-  checkHint(opts.verifiedUpTo, size);
+  checkHint(opts, segmentRecords, size, walk.goodBytes < bytes.length ? `${name} holds a torn or damaged record at byte offset ${walk.goodBytes}: ${walk.problem ?? 'it ends early'}` : `its last segment file is ${name}`);
   if (walk.goodBytes < bytes.length) await cutTail(opts, name, bytes, walk);
   if (walk.records === segmentRecords && sidecar === undefined) {
     await writeFileDurably(io, dir, sidecarName(firstSeq), encodeSidecar({ size, segmentBytes: walk.goodBytes, hash: walk.hash }));
@@ -196,11 +198,18 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
   return { segmentRecords, segments, size, hash: walk.hash, activeBytes: walk.goodBytes, activeOffsets: walk.offsets };
 }
 
-/** Records up to the caller's verified location were durable once; a journal without them lost acknowledged data. */
-function checkHint(hint: RecordLocation | undefined, size: number): void {
-  if (hint !== undefined && hint.seq >= size) {
-    throw new JournalCorruptError(`record ${hint.seq} was verified before, the journal now ends at ${size}: refusing to cut acknowledged records`);
-  }
+/**
+ * Records up to the caller's verified location were durable once; a journal without them lost acknowledged data.
+ * The message names the file and what is wrong with it, and the ways to repair.
+ */
+function checkHint(opts: RecoverOptions, segmentRecords: number, size: number, where: string): void {
+  const hint = opts.verifiedUpTo;
+  if (hint === undefined || hint.seq < size) return;
+  const holder = segmentName(Math.floor(hint.seq / segmentRecords) * segmentRecords);
+  throw new JournalCorruptError(
+    `${opts.dir}: record ${hint.seq} was durable before (${opts.verifiedBy ?? 'the caller'} saw it, in ${holder} at byte offset ${hint.offset}), but the journal now ends at record ${size}: ${where}. ` +
+      `Nothing was cut. Restore the journal from a backup or a mirror (ots-calendar backup, ots-calendar mirror); if only the index is damaged, ots-calendar reindex rebuilds it without trusting it`,
+  );
 }
 
 async function checkSealed(opts: RecoverOptions, segmentRecords: number, index: number, prevHash: Uint8Array): Promise<Uint8Array> {

@@ -11,7 +11,7 @@ import { HttpClient, RequestFailedError, transientStatus, type FetchFn } from '.
 import type { FollowerState } from './follower.js';
 import { apiUrl } from '../journal/index.js';
 import { ProofGraph, ProofGraphError } from '../backup/index.js';
-import { sleep } from './abortable-sleep.js';
+import { sleep } from '../net/sleep.js';
 import type { Log } from '../log/log.js';
 
 /** Largest chunk accepted: a real one (1,000 proofs, nodes shared) is a few hundred KB. */

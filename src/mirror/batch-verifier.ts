@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { HeadHasher, RecordDecodeError, decodeRecordAt, type AnchorRecord, type JournalRecord } from '../journal/index.js';
 import { BytesReader, OtsError, Timestamp, merkleRoot } from '../ots/index.js';
 import { AnchorRangeError, AnchorTimestampError, AnchorTipError, HeadHashMismatchError, RecordCorruptError, RevocationError, SequenceError } from './errors.js';
+import { bytesToHex } from '../ots/index.js';
 
 /** What the verifier needs to know about the records the mirror already holds. */
 export interface LocalJournalView {
@@ -26,9 +27,6 @@ export interface VerifiedBatch {
   hashAfter: Uint8Array;
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 /**
  * Verifies `bytes`, stated by the upstream to hold records [first, first + count) with head hash `hashAfter`
@@ -57,7 +55,7 @@ export function verifyBatch(batch: { first: number; count: number; bytes: Uint8A
   if (records.length !== batch.count) throw new SequenceError(`the upstream said ${batch.count} records, the body holds ${records.length}`);
   // the chain first: a rewritten record is reported as what it is, before any anchor it touches
   if (Buffer.compare(hasher.hash, batch.hashAfter) !== 0) {
-    throw new HeadHashMismatchError(batch.first + batch.count, hex(hasher.hash), hex(batch.hashAfter));
+    throw new HeadHashMismatchError(batch.first + batch.count, bytesToHex(hasher.hash), bytesToHex(batch.hashAfter));
   }
   const anchors: VerifiedBatch['anchors'] = [];
   /** commitments of this batch, by commit number − local.commitCount */
@@ -88,7 +86,7 @@ function checkAnchor(seq: number, anchor: AnchorRecord, local: LocalJournalView,
     for (let n = Math.max(r.start, local.commitCount); n < r.end; n++) leaves.push(hash('sha256', fresh[n - local.commitCount] as Uint8Array, 'buffer'));
   }
   const tip = merkleRoot(leaves);
-  if (Buffer.compare(tip, anchor.tip) !== 0) throw new AnchorTipError(seq, hex(anchor.tip), hex(tip));
+  if (Buffer.compare(tip, anchor.tip) !== 0) throw new AnchorTipError(seq, bytesToHex(anchor.tip), bytesToHex(tip));
   try {
     const r = new BytesReader(anchor.timestamp);
     const timestamp = Timestamp.decode(r, anchor.tip);

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation } from '../index/index.js';
+import { CalendarIndex, trustedIndexedLocation } from '../index/index.js';
 import { PENDING_REASON, type Answer } from '../calendar/calendar.js';
 import type { AttestationChecker } from './attestation-check.js';
 import type { VerificationFailedError } from './errors.js';
@@ -72,8 +72,8 @@ export class CalendarMirror {
     mkdirSync(opts.dir, { recursive: true });
     noteUpstream(opts.dir, opts.upstream, client.base, log);
     // as a calendar's: recovery may cut a torn tail, never a record the index already saw durable
-    const verifiedUpTo = lastIndexedLocation(join(opts.dir, 'index'));
-    const journal = await Journal.open({ dir: journalDir, log, ...(segmentRecords === undefined ? {} : { segmentRecords }), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+    const verifiedUpTo = trustedIndexedLocation(join(opts.dir, 'index'), log);
+    const journal = await Journal.open({ dir: journalDir, log, verifiedBy: 'the index', ...(segmentRecords === undefined ? {} : { segmentRecords }), ...(verifiedUpTo ? { verifiedUpTo } : {}) });
     try {
       const index = await CalendarIndex.open({ dir: join(opts.dir, 'index'), journal, log, ...(opts.onIndexProgress ? { progress: opts.onIndexProgress } : {}) });
       const follower = new JournalFollower({

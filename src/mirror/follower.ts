@@ -6,8 +6,9 @@ import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
 import { HeadHashMismatchError, MirrorBufferFullError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import { CHUNK_RECORDS, JournalHashes, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
-import { sleep } from './abortable-sleep.js';
+import { sleep } from '../net/sleep.js';
 import type { Log } from '../log/log.js';
+import { bytesToHex } from '../ots/index.js';
 
 /** `stalled`: following, but the upstream has given no answer that brought the mirror level for longer than `stalledAfterMs`. */
 export type FollowerState = 'idle' | 'catching-up' | 'following' | 'stalled' | 'stopped' | 'failed';
@@ -71,9 +72,6 @@ const POLL_GRACE_MS = 2_000;
 /** Transient problems are logged at most this often while they last. */
 const RETRY_LOG_INTERVAL_MS = 30_000;
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 /**
  * Owner of all mutable fields: the one loop started by `start()` or `catchUp()` (never both at once).
@@ -362,7 +360,7 @@ export class JournalFollower {
         // an honest upstream answers from one snapshot: holding more, it sends some (else the follower would ask again at once, forever)
         if (batch.count === 0 && size > pos) throw new UpstreamProtocolError(apiUrl(this.#client.base, TAIL_PATH), `it holds ${size} records but sent none from ${pos}`);
         if (batch.count === 0 && size === pos && batch.upstreamHash && Buffer.compare(batch.upstreamHash, this.#journal.head().hash) !== 0) {
-          throw new HeadHashMismatchError(pos, hex(this.#journal.head().hash), hex(batch.upstreamHash));
+          throw new HeadHashMismatchError(pos, bytesToHex(this.#journal.head().hash), bytesToHex(batch.upstreamHash));
         }
       }
       if (batch.count > 0) await this.#apply(batch);

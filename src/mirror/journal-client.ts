@@ -143,7 +143,8 @@ export class JournalClient {
   }
 
   async #tailBatch(answer: HttpAnswer, from: number): Promise<RecordBatch> {
-    const batch = await this.#batch(answer);
+    // 416: `from` is past the upstream's end; an empty batch with its head lets the follower tell why
+    const batch = answer.status === 416 ? await emptyBatch(answer, from) : await this.#batch(answer);
     try {
       return this.#tailHead(answer, batch, from);
     } catch (err) {
@@ -190,6 +191,12 @@ export class JournalClient {
     if (segmentRecords !== null && DECIMAL.test(segmentRecords)) batch.segmentRecords = Number(segmentRecords);
     return batch;
   }
+}
+
+/** No records: the upstream's answer past its end (416; an upstream older than it answered such a 200). */
+async function emptyBatch(answer: HttpAnswer, from: number): Promise<RecordBatch> {
+  await answer.discard();
+  return { first: from, count: 0, bytes: new Uint8Array(0), hashAfter: new Uint8Array(0) };
 }
 
 function parseHead(v: unknown, url: string): JournalHeadInfo {

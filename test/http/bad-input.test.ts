@@ -9,7 +9,7 @@ import { startCalendarProcess, type CalendarProcess } from '../fixtures/calendar
 let cal: CalendarProcess;
 
 beforeAll(async () => {
-  cal = await startCalendarProcess({ tickMs: 100, args: ['--body-timeout-ms', '500', '--headers-timeout-ms', '700'] });
+  cal = await startCalendarProcess({ tickMs: 100, args: ['--body-timeout-ms', '500', '--headers-timeout-ms', '700', '--access-log'] });
 });
 afterAll(async () => {
   expect((await cal.stop()).code).toBe(0);
@@ -178,6 +178,96 @@ describe('bad requests get a clear answer', () => {
     const o = await fetch(`${cal.url}/digest`, { method: 'OPTIONS' });
     expect(o.status).toBe(204);
     expect(o.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+});
+
+describe('requests outside what the server speaks get a clear answer, with CORS, and are logged', () => {
+  const accessLine = (status: number, msg: string): Promise<Record<string, unknown>> =>
+    cal.waitFor((l) => l['access'] === true && l['status'] === status && l['msg'] === msg, 5_000);
+
+  it('HTTP/1.1 without Host: 400 that says so (not node\'s bare 400)', async () => {
+    const r = await raw(['GET /healthz HTTP/1.1\r\n\r\n']);
+    expect(r.status).toBe(400);
+    expect(r.body).toBe('Host header required (HTTP/1.1)');
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    // HTTP/1.0 needs none
+    const old = await raw(['GET /healthz HTTP/1.0\r\n\r\n']);
+    expect(old.status).toBe(200);
+    expect(old.body).toBe('ok');
+  });
+
+  it('CONNECT: 405 with Allow, not a closed socket', async () => {
+    const r = await raw(['CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n']);
+    expect(r.status).toBe(405);
+    expect(r.headers['allow']).toBe('GET, HEAD, POST, OPTIONS');
+    expect(r.body).toBe('Method not allowed');
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    await accessLine(405, 'CONNECT -');
+  });
+
+  it('a method nobody knows (BREW): 405 with Allow, as the README says; bytes that are not HTTP stay a 400', async () => {
+    const r = await raw(['BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(r.status).toBe(405);
+    expect(r.headers['allow']).toBe('GET, HEAD, POST, OPTIONS');
+    expect(r.body).toBe('Method not allowed');
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    const tls = await raw([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])]);
+    expect(tls.status).toBe(400);
+    expect(tls.body).toBe('Bad request');
+  });
+
+  it('a request line without a version, or HTTP/2.0: a 400 or 505 that names the version, never the welcome page', async () => {
+    const none = await raw(['GET /\r\n\r\n']);
+    expect(none.status).toBe(400);
+    expect(none.body).toBe('The request line must end with the HTTP version: HTTP/1.1 (or HTTP/1.0)');
+    const two = await raw(['GET / HTTP/2.0\r\nHost: x\r\n\r\n']);
+    expect(two.status).toBe(505);
+    expect(two.body).toBe('HTTP version not supported: send HTTP/1.1 (or HTTP/1.0)');
+    expect(two.headers['access-control-allow-origin']).toBe('*');
+    const three = await raw(['GET / HTTP/3.1\r\nHost: x\r\n\r\n']);
+    expect(three.status).toBe(505);
+  });
+
+  it('Content-Length with Transfer-Encoding, in either order: a 400 that says that', async () => {
+    const text = 'Content-Length and Transfer-Encoding must not be sent together';
+    const clFirst = await raw(post('Content-Length: 3\r\nTransfer-Encoding: chunked\r\n', '3\r\nabc\r\n0\r\n\r\n'));
+    expect([clFirst.status, clFirst.body]).toEqual([400, text]);
+    const teFirst = await raw(post('Transfer-Encoding: chunked\r\nContent-Length: 3\r\n', '3\r\nabc\r\n0\r\n\r\n'));
+    expect([teFirst.status, teFirst.body]).toEqual([400, text]);
+    const twice = await raw(post('Content-Length: 3\r\nContent-Length: 4\r\n', 'abcd'));
+    expect([twice.status, twice.body]).toEqual([400, 'more than one Content-Length']);
+  });
+
+  it('what the parser refuses is in the access log, with its status, method and path when they are plain', async () => {
+    await raw(['BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n']);
+    await accessLine(405, '- /pot');
+    await raw(post('Content-Length: 3\r\nTransfer-Encoding: chunked\r\n', '3\r\nabc\r\n0\r\n\r\n'));
+    await accessLine(400, 'POST /digest');
+    await raw(['\x16\x03\x01 not http\r\n\r\n']);
+    await accessLine(400, '- -');
+  });
+
+  it('/experimental/backup/<not a number>: a 400 that says why', async () => {
+    for (const bad of ['abc', '-1', '1.5']) {
+      const r = await fetch(`${cal.url}/experimental/backup/${bad}`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toBe('backup chunk number must be a decimal integer');
+    }
+    // a chunk not complete yet keeps the reference's empty 404
+    const later = await fetch(`${cal.url}/experimental/backup/7`);
+    expect(later.status).toBe(404);
+    expect(await later.text()).toBe('');
+  });
+
+  it('/journal/tail?from=<beyond the head>: 416 with the head, not an empty 200', async () => {
+    const head = (await (await fetch(`${cal.url}/journal/head`)).json()) as { size: number; hash: string };
+    const r = await fetch(`${cal.url}/journal/tail?from=${head.size + 1000}&wait=0`);
+    expect(r.status).toBe(416);
+    const size = Number(r.headers.get('x-journal-size'));
+    expect(size).toBeGreaterThanOrEqual(head.size);
+    expect(await r.text()).toBe(`from ${head.size + 1000} is beyond the end of the journal (${size} records)`);
+    expect(r.headers.get('x-journal-head-hash')).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.headers.get('cache-control')).toBe('no-store');
   });
 });
 

@@ -37,7 +37,7 @@ function app(over: Partial<AppDeps> = {}): { dispatch: (req: Partial<HttpRequest
     answer,
     status: () => STATUS,
     onError: (err) => errors.push(err),
-    metrics: () => 'ots_up 1\n',
+    metrics: async () => 'ots_up 1\n',
     notReady: () => [],
     probes: { anchoring: () => ['Bitcoin node not reachable'] },
     pendingCacheControl: 'public, max-age=7',

@@ -32,7 +32,8 @@ describe('mirror --aggregate', () => {
       expect(p?.attestation).toEqual({ kind: 'pending', uri: cal.url });
       const hex = Buffer.from(p?.msg ?? []).toString('hex');
       for (const base of [cal.url, mirror.url]) {
-        await until(async () => (await fetch(`${base}/timestamp/${hex}`)).status === 404, 'the commitment is known');
+        // 404 "Not found" until the mirror's journal brings the commitment, then the pending reason
+        await until(async () => (await (await fetch(`${base}/timestamp/${hex}`)).text()) !== 'Not found', 'the commitment is known');
         const a = await fetch(`${base}/timestamp/${hex}`);
         expect(await a.text()).toBe('Pending confirmation in Bitcoin blockchain');
       }
