@@ -24,6 +24,7 @@ import { digestPart } from './parts/digest.mjs';
 import { timestampPart } from './parts/timestamp.mjs';
 import { buildAnchoredDataset, bytesPart, memoryPart, reindexPart, startupPart } from './parts/storage.mjs';
 import { externalPart } from './parts/external.mjs';
+import { takeoverPart } from './parts/takeover.mjs';
 
 const env = process.env;
 const num = (name, dflt) => (env[name] === undefined || env[name] === '' ? dflt : Number(env[name]));
@@ -165,10 +166,11 @@ async function runAll(limit, workDir) {
   await run('7a', 'bench/ots.mjs: runOtsBench()', () => externalPart(ctx, 'ots.mjs', 'runOtsBench'));
   await run('7b', 'bench/anchor.mjs: runAnchorBench()', () => externalPart(ctx, 'anchor.mjs', 'runAnchorBench'));
   await run('7c', 'bench/mirror.mjs: runMirrorBench()', () => externalPart(ctx, 'mirror.mjs', 'runMirrorBench'));
+  await run('8', 'import-otsd of a reference calendar directory (bench/takeover.mjs)', () => takeoverPart());
   if (baselines.length > 0) parts.set('1', { id: '1', title: 'bare node:http baseline (fixed 200-byte body)', status: 'ok', figures: baselines });
 
   machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-  const order = ['1', '2', '2b', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c'];
+  const order = ['1', '2', '2b', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c', '8'];
   const list = order.filter((id) => parts.has(id)).map((id) => parts.get(id));
   const result = {
     finishedAt: new Date().toISOString(),

@@ -1,7 +1,7 @@
 /** Pieces the parts share: optional CPU profiles of the calendar, and commands as shown in the report. */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { topSelfTime } from '../lib/cpuprofile.mjs';
+import { METRICS_CODE, inclusiveShare, topSelfTime } from '../lib/cpuprofile.mjs';
 import { REPO } from '../lib/servers.mjs';
 
 /** node flags that write a CPU profile of the calendar when the run was started with BENCH_PROFILE=1. */
@@ -11,12 +11,12 @@ export function profileArgs(ctx, name) {
   return ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `${name}.cpuprofile`];
 }
 
-/** The functions with the most self time in that profile (after the calendar exited), if one was taken. */
+/** The functions with the most self time in that profile (after the calendar exited), and the share of the metrics code, if one was taken. */
 export function profileSummary(ctx, name) {
   if (!ctx.profile) return undefined;
   const file = join(ctx.profileDir, `${name}.cpuprofile`);
   if (!existsSync(file)) return { error: 'no profile written' };
-  return { file: relative(REPO, file), ...topSelfTime(file, 15) };
+  return { file: relative(REPO, file), ...topSelfTime(file, 15), metrics: inclusiveShare(file, METRICS_CODE) };
 }
 
 /** A command line with the run's port, temporary directories and node path replaced by placeholders. */

@@ -1,6 +1,6 @@
 /** @module `ots-calendar aggregator`: a stand-alone aggregator with no storage — every tick's merkle root goes to remote calendars, and a digest gets 200 once enough of them acknowledged it. Its settings from the configuration, served by the shared role set-up. */
 import { RemoteCalendars } from '../aggregator/remote-calendars.js';
-import { aggregatorMetrics } from '../aggregator/metrics.js';
+import { aggregatorMetrics, upstreamMetrics } from '../aggregator/metrics.js';
 import type { StatusValue } from '../http/status-info.js';
 import { Registry } from '../metrics/registry.js';
 import { makeAggregator, suffixBudget } from './aggregator-setup.js';
@@ -61,16 +61,7 @@ export async function startAggregator(s: AggregatorSettings, log: Logger): Promi
   let queued = (): number => 0;
   const aggregator = makeAggregator(s.ticks, calendars, aggregatorMetrics(registry, () => queued()), log);
   queued = () => aggregator.queued;
-  const acknowledged = registry.gauge('ots_upstream_acknowledged_total', 'Ticks each upstream calendar acknowledged since start');
-  const failed = registry.gauge('ots_upstream_failures_total', 'Ticks each upstream calendar failed to acknowledge since start');
-  const reachable = registry.gauge('ots_upstream_reachable', '1 while the calendar\'s last submission was acknowledged');
-  registry.beforeRender(() => {
-    for (const h of calendars.health()) {
-      acknowledged.set(h.acknowledged, { calendar: h.url });
-      failed.set(h.failures, { calendar: h.url });
-      reachable.set(h.consecutiveFailures === 0 ? 1 : 0, { calendar: h.url });
-    }
-  });
+  upstreamMetrics(registry, () => calendars.health());
   return serveRole({
     role: 'aggregator',
     settings: s,

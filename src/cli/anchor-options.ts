@@ -1,4 +1,4 @@
-/** @module The Bitcoin anchoring options of `calendar` (which chain, which node and wallet, depth, cycle interval and fee limits; DESIGN §4), and the anchoring settings built from them. */
+/** @module The Bitcoin anchoring options of `calendar` (which chain, which node and wallet, depth, cycle interval and fee limits, master calendars, donated transactions; DESIGN §4), and the anchoring settings built from them. */
 import { CHAINS, defaultRpcUrl, getChain } from '../bitcoin/index.js';
 import { ANCHOR_DEFAULTS, REJECTION_FACTOR, satPerVbToKvB, type AnchorSettings } from '../anchor/settings.js';
 import type { ConfigOf, ConfigValue, OptionSpec } from './config.js';
@@ -149,7 +149,23 @@ export const ANCHOR_OPTIONS = [
     commands: COMMANDS,
   },
   { key: 'anchor-upstream-poll-ms', type: 'int', help: 'milliseconds between two questions to a master calendar about one tip', default: ANCHOR_DEFAULTS.upstreamPollMs, min: 50, max: 3_600_000, commands: COMMANDS },
-  { key: 'anchor-wallet', type: 'bool', help: 'the calendar\'s own wallet pays, after any master calendar (--no-anchor-wallet: only the masters do)', default: true, commands: COMMANDS },
+  {
+    key: 'anchor-external',
+    type: 'bool',
+    help: 'take donated transactions: the tip of the pending commitments is advertised (GET /tip, GET /donate) and anyone may pay for its transaction (POST /donate), under strict standardness checks; tried after any master calendar, before the wallet',
+    default: false,
+    commands: COMMANDS,
+  },
+  {
+    key: 'external-wait',
+    type: 'int',
+    help: 'seconds commitments wait for a donated transaction once their tip was first advertised (and a taken one for its block) before the next strategy (the wallet) pays',
+    default: ANCHOR_DEFAULTS.externalWaitSeconds,
+    min: 1,
+    max: 30 * 86_400,
+    commands: COMMANDS,
+  },
+  { key: 'anchor-wallet', type: 'bool', help: 'the calendar\'s own wallet pays, after any master calendar and donors (--no-anchor-wallet: only they do)', default: true, commands: COMMANDS },
   { key: 'explorer-url', type: 'string', help: 'block explorer for transaction links in the status, e.g. https://mempool.space', commands: COMMANDS, check: checkHttpUrl },
 ] as const satisfies readonly OptionSpec[];
 
@@ -166,8 +182,8 @@ export function anchorSettings(config: AnchorConfig): { settings: AnchorSettings
   if (config['rpc-url'] !== undefined && config['rpc-cookie'] !== undefined && /^[a-z]+:\/\/[^/@]+@/i.test(config['rpc-url'])) {
     problems.push('"rpc-url" carries credentials and "rpc-cookie" is set too; use one of them');
   }
-  if (!config['anchor-wallet'] && (config['anchor-upstream'] ?? []).length === 0) {
-    problems.push('"anchor-wallet" is off and no "anchor-upstream" is given: nothing would pay for a transaction (give a master calendar with --anchor-upstream URL, or leave the wallet on)');
+  if (!config['anchor-wallet'] && (config['anchor-upstream'] ?? []).length === 0 && !config['anchor-external']) {
+    problems.push('"anchor-wallet" is off and neither "anchor-upstream" nor "anchor-external" is given: nothing would pay for a transaction (give a master calendar with --anchor-upstream URL, take donated transactions with --anchor-external, or leave the wallet on)');
   }
   const chain = getChain(config.chain);
   const settings: AnchorSettings = {
@@ -183,6 +199,8 @@ export function anchorSettings(config: AnchorConfig): { settings: AnchorSettings
     upstreams: config['anchor-upstream'] ?? [],
     upstreamTimeoutMs: config['anchor-upstream-timeout'] * 1000,
     upstreamPollMs: config['anchor-upstream-poll-ms'],
+    external: config['anchor-external'],
+    externalWaitMs: config['external-wait'] * 1000,
     wallet: config['anchor-wallet'],
     fees: {
       fallbackRate: satPerVbToKvB(config['fee-rate']),

@@ -1,9 +1,9 @@
 /** @module `ots-calendar calendar`: its settings from the configuration, then data directory, journal, index, calendar, anchoring and aggregator wired together and served by the shared role set-up. */
 import { Journal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation } from '../index/index.js';
+import { CalendarIndex, trustedIndexedLocation } from '../index/index.js';
 import { Calendar } from '../calendar/calendar.js';
 import { openDataDir } from '../calendar/data-dir.js';
-import { calendarMetrics } from '../calendar/metrics.js';
+import { calendarMetrics, oldestPendingTime } from '../calendar/metrics.js';
 import { aggregatorMetrics } from '../aggregator/metrics.js';
 import { startAnchoring, type AnchorSettings, type AnchoringReport } from '../anchor/index.js';
 import { VERSION } from './version.js';
@@ -54,8 +54,8 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
   for (const n of dataDir.notes) log.log(n.level, n.msg, n.fields);
   log.info('opening the journal', { dir: dataDir.journalDir });
   // Recovery may cut a torn tail, but never a record the index already saw durable: that would be lost data.
-  const verifiedUpTo = lastIndexedLocation(dataDir.indexDir);
-  const journal = await Journal.open({ dir: dataDir.journalDir, log: log.log, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+  const verifiedUpTo = trustedIndexedLocation(dataDir.indexDir, log.log);
+  const journal = await Journal.open({ dir: dataDir.journalDir, log: log.log, verifiedBy: `the index (${dataDir.indexDir})`, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   // From here on a failure must release the journal (its lock) and every timer, or the process would hang.
   const cleanups: Array<() => Promise<void> | void> = [() => journal.close()];
   const unwind = async (): Promise<void> => {
@@ -71,7 +71,13 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
     if (anchoring) cleanups.push(() => anchoring.stop());
     const registry = new Registry();
     const pending = (): number => index.commitCount - index.anchors.coveredCount();
-    calendarMetrics(registry, { commitments: () => index.commitCount, pendingCommitments: pending, journalRecords: () => journal.head().size, journalBytes: directoryBytes(dataDir.journalDir, 10_000) });
+    calendarMetrics(registry, {
+      commitments: () => index.commitCount,
+      pendingCommitments: pending,
+      journalRecords: () => journal.head().size,
+      journalBytes: directoryBytes(dataDir.journalDir, 10_000),
+      oldestPendingTime: () => oldestPendingTime(index),
+    });
     let queued = (): number => 0;
     const aggregator = makeAggregator(s.ticks, calendar, aggregatorMetrics(registry, () => queued()), log);
     queued = () => aggregator.queued;
@@ -101,6 +107,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
           aggregator,
           answer: (c) => calendar.answer(c),
           tip: () => anchoring?.tip(),
+          ...(anchoring?.external ? { donations: anchoring.external } : {}),
           pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,
           extraRoutes: mirrorApiRoutes(journal, index),
         },
@@ -144,6 +151,6 @@ function anchoringStatus(r: AnchoringReport): Pick<RoleStatus, 'anchoring' | 'an
   return {
     anchoring: r.summary,
     anchoringStrategies: r.strategies,
-    recentAnchors: r.recent.map((e) => ({ by: e.by, at: new Date(e.at).toISOString(), height: e.height, commitments: e.commitments })),
+    recentAnchors: r.recent.map((e) => ({ by: e.by, paidBy: e.paidBy, txid: e.txid, feeNotPaidSats: e.feeNotPaidSats, at: new Date(e.at).toISOString(), height: e.height, commitments: e.commitments })),
   };
 }

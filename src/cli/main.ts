@@ -13,6 +13,8 @@ import { installSignalHandlers } from './signals.js';
 import { runDemo } from './demo-command.js';
 import type { RoleName, RunningServer } from './serve-role.js';
 import type { ServerSettings } from './server-settings.js';
+import { IMPORT_OTSD_SUMMARY, runImportOtsd } from './import-otsd-command.js';
+import { STAMPER_SUMMARY, stamperSettings, startStamper } from './stamper-command.js';
 
 interface Command {
   summary: string;
@@ -30,6 +32,7 @@ const ROLES: { [C in RoleName]: ServerRole<C, ServerSettings> } = {
   calendar: { summary: CALENDAR_SUMMARY, settings: calendarSettings, start: (s, log) => startCalendar(s as ReturnType<typeof calendarSettings>['settings'], log) },
   mirror: { summary: MIRROR_SUMMARY, settings: mirrorSettings, start: (s, log) => startMirror(s as ReturnType<typeof mirrorSettings>['settings'], log) },
   aggregator: { summary: AGGREGATOR_SUMMARY, settings: aggregatorSettings, start: (s, log) => startAggregator(s as ReturnType<typeof aggregatorSettings>['settings'], log) },
+  stamper: { summary: STAMPER_SUMMARY, settings: stamperSettings, start: (s, log) => startStamper(s as ReturnType<typeof stamperSettings>['settings'], log) },
 };
 
 function isRole(name: string): name is RoleName {
@@ -65,7 +68,7 @@ function help(command: string, summary: string, usage?: string): number {
   return 0;
 }
 
-async function withConfig<C extends 'reindex' | 'fsck' | 'backup'>(command: C, argv: string[], run: (config: ConfigFor<C>) => Promise<number>): Promise<number> {
+async function withConfig<C extends 'reindex' | 'fsck' | 'backup' | 'import-otsd'>(command: C, argv: string[], run: (config: ConfigFor<C>) => Promise<number>): Promise<number> {
   if (wantsHelp(argv)) return help(command, COMMANDS[command]?.summary ?? '');
   return run(resolveConfig(OPTIONS, command, argv).config);
 }
@@ -108,9 +111,11 @@ const COMMANDS: Record<string, Command> = {
   calendar: { summary: CALENDAR_SUMMARY, run: (a) => runRole('calendar', a) },
   mirror: { summary: MIRROR_SUMMARY, run: (a) => runRole('mirror', a) },
   aggregator: { summary: AGGREGATOR_SUMMARY, run: (a) => runRole('aggregator', a) },
+  stamper: { summary: STAMPER_SUMMARY, run: (a) => runRole('stamper', a) },
   reindex: { summary: 'Rebuild the index from the journal (the calendar must be stopped).', run: (a) => withConfig('reindex', a, (c) => runReindex(c, loggerOf(c))) },
   fsck: { summary: 'Check every journal record (frames, checksums, sequence, head hashes) and the index against it.', run: (a) => withConfig('fsck', a, (c) => runFsck(c, loggerOf(c))) },
   backup: { summary: 'Copy a calendar\'s data directory consistently while it runs: key, URI, anchoring state, journal (--to DIR).', run: (a) => withConfig('backup', a, (c) => runBackup(c, loggerOf(c))) },
+  'import-otsd': { summary: IMPORT_OTSD_SUMMARY, run: (a) => withConfig('import-otsd', a, (c) => runImportOtsd(c, loggerOf(c))) },
   'check-config': { summary: 'Validate the configuration (file, environment, flags) of a role without starting anything; lists every problem at once.', run: runCheckConfig },
   demo: {
     summary: 'Run a local end-to-end demo: regtest node, calendar, stamp, mine, upgrade, verify, print the proof.',

@@ -6,7 +6,7 @@ import { hotCopy } from '../calendar/hot-copy.js';
 import { bytesToHex } from '../ots/index.js';
 import { ConfigError } from './config.js';
 import { Journal, verifyJournal } from '../journal/index.js';
-import { CalendarIndex, lastIndexedLocation, removeIndexFiles } from '../index/index.js';
+import { CalendarIndex, IndexMismatchError, lastIndexedLocation, removeIndexFiles, trustedIndexedLocation } from '../index/index.js';
 import { merkleRoot } from '../ots/index.js';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
@@ -23,9 +23,10 @@ function dirs(config: Config): { journalDir: string; indexDir: string } {
 export async function runReindex(config: Config, log: Logger): Promise<number> {
   const { journalDir, indexDir } = dirs(config);
   const started = performance.now();
-  // the old index still says how far the journal was durable: never let recovery cut below that
-  const verifiedUpTo = lastIndexedLocation(indexDir);
-  const journal = await Journal.open({ dir: journalDir, log: log.log, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+  // the old index still says how far the journal was durable: never let recovery cut below that (unless the
+  // index is damaged itself: then it says nothing, and is rebuilt from the journal like any other)
+  const verifiedUpTo = trustedIndexedLocation(indexDir, log.log);
+  const journal = await Journal.open({ dir: journalDir, log: log.log, verifiedBy: `the index (${indexDir})`, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   removeIndexFiles(indexDir);
   log.info('rebuilding the index from the journal', { records: journal.head().size });
   const index = await CalendarIndex.open({ dir: indexDir, journal, log: log.log, progress: progressReporter(log, 'reindex') });
@@ -46,8 +47,22 @@ export async function runFsck(config: Config, log: Logger): Promise<number> {
     log.error('fsck: the journal has problems; nothing was changed', { records: report.records, problems: problems.length });
     return 1;
   }
-  const verifiedUpTo = lastIndexedLocation(indexDir);
-  const journal = await Journal.open({ dir: journalDir, log: log.log, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
+  let verifiedUpTo: ReturnType<typeof lastIndexedLocation>;
+  try {
+    verifiedUpTo = lastIndexedLocation(indexDir);
+  } catch (err) {
+    if (!(err instanceof IndexMismatchError)) throw err;
+    log.error('fsck', { problem: err.message });
+    log.error('fsck: the journal is sound; the index is damaged (derived: ots-calendar reindex rebuilds it); nothing was changed', { records: report.records, problems: 1 });
+    return 1;
+  }
+  if (verifiedUpTo !== undefined && verifiedUpTo.seq >= report.records) {
+    const problem = `the index saw journal record ${verifiedUpTo.seq} durable, but the journal ends at record ${report.records}: records were lost (a segment file removed or cut?); restore the journal from a backup or a mirror`;
+    log.error('fsck', { problem });
+    log.error('fsck: problems found; nothing was changed', { records: report.records, problems: 1 });
+    return 1;
+  }
+  const journal = await Journal.open({ dir: journalDir, log: log.log, verifiedBy: `the index (${indexDir})`, ...(verifiedUpTo ? { verifiedUpTo } : {}) });
   const index = await CalendarIndex.open({ dir: indexDir, journal, log: log.log });
   let commits = 0;
   for await (const { record } of journal.scan(0)) {

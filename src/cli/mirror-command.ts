@@ -8,7 +8,7 @@ import { journalRoutes } from '../http/journal-routes.js';
 import { backupRoutes } from '../http/backup-routes.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { AttestationChecker, CalendarMirror, JournalClient, UpstreamUnavailableError, nodeHeaderSource } from '../mirror/index.js';
-import { sleep } from '../mirror/abortable-sleep.js';
+import { sleep } from '../net/sleep.js';
 import { withoutCredentials } from '../net/http-client.js';
 import { BackupMirror } from '../mirror/backup-mirror.js';
 import { IndexBackupChunks } from '../backup/index.js';

@@ -10,11 +10,13 @@ export interface ServerConfig {
   readonly 'log-format': 'auto' | 'json' | 'text';
   readonly 'log-file': string | undefined;
   readonly 'access-log': boolean;
+  readonly 'trust-proxy': readonly string[] | undefined;
   readonly 'body-timeout-ms': number;
   readonly 'headers-timeout-ms': number;
   readonly 'keep-alive-timeout-ms': number;
   readonly 'listen-backlog': number;
   readonly 'shutdown-timeout-ms': number;
+  readonly 'metrics-listen': string | undefined;
 }
 
 /** The aggregator's options, for the roles that take digests. */
@@ -28,6 +30,8 @@ export interface HttpSettings {
   host: string;
   port: number;
   accessLog: boolean;
+  /** Peers whose X-Real-IP / X-Forwarded-For name the client in the access log. */
+  trustProxy: readonly string[];
   bodyTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -40,9 +44,17 @@ export interface TickSettings {
   maxBatch: number;
 }
 
+/** A HOST:PORT to listen on. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
 export interface ServerSettings {
   log: LoggerOptions;
   http: HttpSettings;
+  /** `--metrics-listen`: where /metrics is served instead of the public port; undefined: on the public port. */
+  metricsListen: ListenAddress | undefined;
   operator: string | undefined;
   shutdownTimeoutMs: number;
 }
@@ -54,11 +66,13 @@ export function serverSettings(c: ServerConfig): ServerSettings {
       host: c.host,
       port: c.port,
       accessLog: c['access-log'],
+      trustProxy: c['trust-proxy'] ?? [],
       bodyTimeoutMs: c['body-timeout-ms'],
       headersTimeoutMs: c['headers-timeout-ms'],
       keepAliveTimeoutMs: c['keep-alive-timeout-ms'],
       listenBacklog: c['listen-backlog'],
     },
+    metricsListen: c['metrics-listen'] === undefined ? undefined : (parseListenAddress(c['metrics-listen']) as ListenAddress),
     operator: c.operator,
     shutdownTimeoutMs: c['shutdown-timeout-ms'],
   };
@@ -71,4 +85,17 @@ export function tickSettings(c: TickConfig): TickSettings {
 /** `http://host:port` with an IPv6 host in brackets. */
 export function hostUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** `HOST:PORT` or `[IPv6]:PORT` → the address; a string saying what is wrong otherwise. */
+export function parseListenAddress(text: string): ListenAddress | string {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port > 65_535) return 'must be HOST:PORT (e.g. 127.0.0.1:9464, or [::1]:9464 for IPv6), with a port of at most 65535';
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+export function listenAddressProblem(text: string): string | undefined {
+  const a = parseListenAddress(text);
+  return typeof a === 'string' ? a : undefined;
 }

@@ -2,14 +2,16 @@
 import { CACHE, CORS_HEADERS, PREFLIGHT_HEADERS } from './cache-policy.js';
 import { errorResponse, textResponse } from './errors.js';
 import { getTimestamp, getTip, postDigest, type CalendarRoutesDeps } from './calendar-routes.js';
+import { metricsResponse } from './metrics-app.js';
+import { getDonate, postDonate, type DonationRoutesDeps } from './donation-routes.js';
 import { statusPage, type StatusSource } from './status-page.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
-export interface AppDeps extends CalendarRoutesDeps {
+export interface AppDeps extends CalendarRoutesDeps, DonationRoutesDeps {
   status: StatusSource;
   onError: (err: unknown) => void;
-  /** Prometheus text for GET /metrics. */
-  metrics: () => string;
+  /** Prometheus text for GET /metrics; undefined: metrics are served on a listener of their own, and /metrics here is 404. */
+  metrics?: () => Promise<string>;
   /** Why the service is not ready to take and answer requests (empty when ready): GET /readyz. */
   notReady: () => string[];
   /** Checks monitoring probes beside readiness (a load balancer does not): GET /readyz/<name>, 503 with the reasons. */
@@ -37,6 +39,11 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
       return methodNotAllowed('POST, OPTIONS');
     }
     if (path === '/tip') return isGet ? getTip(deps) : methodNotAllowed('GET, HEAD, OPTIONS');
+    if (path === '/donate') {
+      if (isGet) return getDonate(deps);
+      if (method === 'POST') return postDonate(deps, req);
+      return methodNotAllowed('GET, HEAD, POST, OPTIONS');
+    }
     if (path === '/healthz') return isGet ? textResponse(200, 'ok', CACHE.never) : methodNotAllowed('GET, HEAD, OPTIONS');
     if (path === '/readyz') {
       if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
@@ -50,9 +57,9 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
       const problems = probe();
       return problems.length === 0 ? textResponse(200, 'ok', CACHE.never) : textResponse(503, `not ok: ${problems.join('; ')}`, CACHE.never);
     }
-    if (path === '/metrics') {
+    if (path === '/metrics' && deps.metrics) {
       if (!isGet) return methodNotAllowed('GET, HEAD, OPTIONS');
-      return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': CACHE.never }, body: deps.metrics() };
+      return metricsResponse(req, deps.metrics);
     }
     if (path === '/' || path === '/status') return isGet ? statusPage(deps.status, req, path === '/status') : methodNotAllowed('GET, HEAD, OPTIONS');
     for (const extra of deps.extraRoutes ?? []) {

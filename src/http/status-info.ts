@@ -49,15 +49,23 @@ export interface StatusInfo {
   anchoring?: Record<string, StatusValue>;
   /** Each anchoring strategy in the order it is tried (master calendars, the wallet), with its own record, shown like `anchoring`. */
   anchoringStrategies?: Array<{ name: string; kind: string; record: Record<string, StatusValue> }>;
-  /** The latest anchors, newest first: who anchored them (which strategy), when, in which block. */
-  recentAnchors?: Array<{ by: string; at: string; height: number | null; commitments: number }>;
+  /**
+   * The latest anchors, newest first: which strategy anchored them and who paid (`wallet`: this calendar's own
+   * wallet, `upstream`: a master calendar, `external`: a donor), the transaction when known, the satoshis this
+   * calendar did not pay for it (null when not known), when, in which block.
+   */
+  recentAnchors?: Array<{ by: string; paidBy: string; txid: string | null; feeNotPaidSats: number | null; at: string; height: number | null; commitments: number }>;
   /** Mirror: the follower's state as a flat record, shown like `anchoring`. */
   mirror?: Record<string, StatusValue>;
   /** Aggregator: how its upstream calendars answer, as a flat record shown like `anchoring`. */
   aggregator?: Record<string, StatusValue>;
+  /** Stamper: what it paid and how it pays, as a flat record shown like `anchoring`. */
+  stamper?: Record<string, StatusValue>;
+  /** Stamper: each calendar it pays for (its URL without credentials), with a flat record of its health and the last decision. */
+  stamperCalendars?: Array<{ url: string; record: Record<string, StatusValue> }>;
   /** A Lightning invoice (BOLT 11) or LNURL for donations. */
   lightningInvoice?: string;
-  /** Aggregator: the calendars it submits to. Mirror: the calendar it follows. */
+  /** Aggregator: the calendars it submits to. Mirror: the calendar it follows. Stamper: the calendars it pays for. */
   upstreams?: string[];
   /** Calendar: public mirrors of its journal. */
   mirrors?: string[];

@@ -11,6 +11,7 @@ const TITLES: Readonly<Record<string, string>> = {
   calendar: 'OpenTimestamps calendar',
   aggregator: 'OpenTimestamps aggregator',
   mirror: 'OpenTimestamps calendar mirror',
+  stamper: 'OpenTimestamps stamper',
 };
 
 const OTS = '<a href="https://opentimestamps.org">OpenTimestamps</a>';
@@ -30,6 +31,8 @@ function intro(s: StatusInfo): string {
   switch (s.role) {
     case 'aggregator':
       return `<p>This is an ${OTS} aggregator. Every tick it gathers the digests (hashes) submitted to it into one merkle tree and submits the tree's root to its upstream calendars, which commit it to a blockchain. The proofs it returns are pending on those calendars, and are upgraded from them.</p>`;
+    case 'stamper':
+      return `<p>This is an ${OTS} stamper. It pays, from its own wallet, for the ${s.chain === undefined ? '' : `${esc(s.chain)} `}transactions of the calendars below: each advertises the merkle tip of the commitments it wants timestamped, and once they have waited this stamper's delay it builds a transaction for that tip which meets the calendar's rules, posts it to the calendar and broadcasts it. It serves no proofs.</p>`;
     case 'mirror':
       return `<p>This is a mirror of the ${OTS} calendar${upstream ? ` <code>${esc(upstream)}</code>` : ''}. It follows that calendar's journal as it is written, checks it, and serves the same proofs, so upgrades keep working when the calendar is busy or away.</p>`;
     default:
@@ -46,6 +49,7 @@ function blockWord(s: StatusInfo): string {
 }
 
 function usage(s: StatusInfo): string {
+  if (s.role === 'stamper') return '';
   const uri = esc(s.uri);
   const upstream = s.upstreams?.[0] === undefined ? undefined : esc(s.upstreams[0]);
   const commands: string[] = [];
@@ -84,7 +88,7 @@ function status(s: StatusInfo, now: Date): string {
   if (s.operator) entries.push(['Operator', esc(s.operator)]);
   const started = parseTime(s.startedAt);
   entries.push(['Running since', started ? timeHtml(started, now) : `${esc(s.startedAt)} <span class="age">(up ${formatDuration(s.uptimeSeconds)})</span>`]);
-  entries.push(['Commitments', formatNumber(s.commitments)]);
+  if (s.role !== 'stamper') entries.push(['Commitments', formatNumber(s.commitments)]);
   if (s.chain !== undefined) entries.push(['Chain', esc(s.chain)]);
   if (s.pendingCommitments !== undefined) {
     const waiting = s.chain !== undefined ? `waiting for a ${esc(s.chain)} transaction` : s.role === 'calendar' ? 'anchoring is off: they stay pending' : 'not yet anchored';
@@ -110,13 +114,25 @@ function records(s: StatusInfo, now: Date): string {
     const items = s.recentAnchors.map((a) => {
       const at = parseTime(a.at);
       const block = a.height === null ? '' : ` in block ${a.height}`;
-      return `<li>${formatNumber(a.commitments)} commitments${block}, by ${esc(a.by)}, ${at ? timeHtml(at, now) : esc(a.at)}</li>`;
+      return `<li>${formatNumber(a.commitments)} commitments${block}, by ${esc(a.by)}, ${at ? timeHtml(at, now) : esc(a.at)}; ${paidByHtml(a, explorer)}</li>`;
     });
     html += `<h3>Latest anchors</h3>\n<ul>${items.join('')}</ul>\n`;
   }
   if (s.mirror && Object.keys(s.mirror).length > 0) html += `<h2 id="mirroring">Mirroring</h2>\n${rows(recordRows(s.mirror, explorer, now))}\n`;
   if (s.aggregator && Object.keys(s.aggregator).length > 0) html += `<h2 id="submitting">Submitting to calendars</h2>\n${rows(recordRows(s.aggregator, explorer, now))}\n`;
+  if (s.stamper && Object.keys(s.stamper).length > 0) html += `<h2 id="paying">Paying for calendars' transactions</h2>\n${rows(recordRows(s.stamper, explorer, now))}\n`;
+  for (const c of s.stamperCalendars ?? []) html += `<h3>Calendar ${link(httpUrl(c.url), `<code>${esc(c.url)}</code>`)}</h3>\n${rows(recordRows(c.record, explorer, now))}\n`;
   return html;
+}
+
+/** Who paid for an anchor's transaction, and what this calendar did not pay. */
+function paidByHtml(a: NonNullable<StatusInfo['recentAnchors']>[number], explorer: string | undefined): string {
+  const tx = a.txid !== null && /^[0-9a-f]{64}$/.test(a.txid) ? ` (transaction ${link(explorer && `${explorer}/tx/${a.txid}`, `<code>${a.txid}</code>`)})` : '';
+  const saved = a.feeNotPaidSats === null || a.feeNotPaidSats === 0 ? '' : `, ${formatNumber(a.feeNotPaidSats)} sats this calendar did not pay`;
+  if (a.paidBy === 'wallet') return `paid by this calendar's own wallet${tx}`;
+  if (a.paidBy === 'upstream') return `paid by a master calendar${saved}`;
+  if (a.paidBy === 'external') return `paid by a donor${tx}${saved}`;
+  return `paid by ${esc(a.paidBy)}`;
 }
 
 /** How a strategy is introduced: the wallet pays itself, a master calendar pays for this calendar's commitments. */
@@ -134,7 +150,7 @@ function urlList(urls: string[]): string {
 function network(s: StatusInfo): string {
   let html = '';
   if (s.upstreams && s.upstreams.length > 0) {
-    html += `<h2 id="upstreams">${s.role === 'mirror' ? 'Mirrored calendar' : 'Upstream calendars'}</h2>\n${urlList(s.upstreams)}\n`;
+    html += `<h2 id="upstreams">${s.role === 'mirror' ? 'Mirrored calendar' : s.role === 'stamper' ? 'Calendars it pays for' : 'Upstream calendars'}</h2>\n${urlList(s.upstreams)}\n`;
   }
   if (s.mirrors && s.mirrors.length > 0) {
     html += `<h2 id="mirrors">Mirrors</h2>\n<p>These servers follow this calendar's journal and serve the same proofs.</p>\n${urlList(s.mirrors)}\n`;
@@ -155,6 +171,10 @@ function api(s: StatusInfo): string {
   if (aggregates(s)) entries.push(['<code>POST /digest</code>', 'body: the raw digest (at most 64 bytes); answer: its pending proof']);
   if (s.role !== 'aggregator') entries.push(['<code>GET /timestamp/<i>hex</i></code>', 'the proof onward from a commitment; 404 with the reason while pending']);
   if (s.role === 'calendar') entries.push(['<code>GET /tip</code>', s.chain === undefined ? 'the merkle tip of a transaction being built (none while anchoring is off)' : `the merkle tip waiting for a ${esc(s.chain)} transaction`]);
+  if (s.role === 'calendar' && (s.anchoringStrategies ?? []).some((x) => x.kind === 'external')) {
+    entries.push(['<code>GET <a href="/donate">/donate</a></code>', 'which tip this calendar wants a donated transaction for, since when, what it would pay itself and when, and the rules a transaction must meet (JSON)']);
+    entries.push(['<code>POST /donate</code>', 'body: a raw transaction (witness included) paying for that tip; 200 when taken, 400 with the rule it breaks']);
+  }
   entries.push(['<code>GET <a href="/status">/status</a></code>', 'this status as JSON']);
   return `<h2 id="api">HTTP API</h2>\n${rows(entries)}`;
 }

@@ -23,7 +23,7 @@ describe('contrib/systemd units', () => {
   const units = readdirSync(UNITS).filter((f) => f.endsWith('.service'));
 
   it('exist for the calendar and are hardened Type=notify services', () => {
-    expect(units).toEqual(expect.arrayContaining(['ots-calendar.service', 'ots-calendar-mirror.service', 'ots-calendar-aggregator.service']));
+    expect(units).toEqual(expect.arrayContaining(['ots-calendar.service', 'ots-calendar-mirror.service', 'ots-calendar-aggregator.service', 'ots-calendar-stamper.service']));
     for (const u of units) {
       const text = readFileSync(join(UNITS, u), 'utf8');
       // the aggregator keeps nothing on disk, so it has no state directory
