@@ -125,6 +125,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // two files at a time: the real-part tests mostly wait on processes, blocks and sockets, so a 2-core machine runs
+    // two of them side by side in about half the time; a file's own tests still run one after another
+    maxWorkers: 2,
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT_TESTS } },

@@ -150,7 +150,8 @@ describe('health and metrics', () => {
             expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/);
             continue;
           }
-          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/.exec(line);
+          // a value may be NaN, spelled Nan by prom-client (an event-loop mean with no sample yet); Prometheus reads either
+          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?|NaN|Nan|[+-]Inf)$/.exec(line);
           expect(m, line).not.toBeNull();
           values.set(`${m?.[1]}${m?.[2] ?? ''}`, Number(m?.[3]));
         }
