@@ -57,10 +57,11 @@ async function fundType(type: 'bech32' | 'legacy' | 'p2sh-segwit', sats: number)
   return String(await regtest.node.rpc.call('sendtoaddress', [address, satsToAmount(sats)], { idempotent: false, wallet: true }));
 }
 
+/** The donor's output of `txid`; a wallet learns of a transaction sent to it a moment after the send returns. */
 async function output(txid: string): Promise<Unspent> {
-  const u = (await donor.listUnspent(0)).find((x) => x.txid === txid);
-  if (u === undefined) throw new Error(`no output of ${txid} in the donor's wallet`);
-  return u;
+  let u: Unspent | undefined;
+  await until(async () => (u = (await donor.listUnspent(0)).find((x) => x.txid === txid)) !== undefined, `an output of ${txid} in the donor's wallet`, 10_000);
+  return u as Unspent;
 }
 
 /** The stamper's transaction for `tip` from `utxo`, changed by `change` before the wallet signs it. */
