@@ -5,10 +5,9 @@
  * file is the old or the new state after a crash. A tip is saved before it is advertised, a posted transaction
  * before it is broadcast or answered 200, each processed block before the next.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHAINS, type ChainName } from '../bitcoin/index.js';
-import { writeFileDurablySync } from '../durable/index.js';
+import { readTextIfPresent, writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
 import { bytesToHex, hexToBytes } from '../ots/index.js';
 import { StamperStateError, StateWriteError } from './errors.js';
@@ -205,13 +204,8 @@ export class ExternalStore {
 
   /** The saved state, or a fresh one on first run; throws {@link StamperStateError} if it is unusable or of another chain. */
   load(chain: ChainName): ExternalState {
-    if (!existsSync(this.path)) return emptyExternalState(chain);
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      throw new StamperStateError(this.path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-    }
+    const text = readTextIfPresent(this.path, (reason, cause) => new StamperStateError(this.path, reason, { cause }));
+    if (text === undefined) return emptyExternalState(chain);
     const state = decodeExternalState(text, this.path);
     if (state.chain !== chain) throw new StamperStateError(this.path, `it belongs to chain ${state.chain}, not ${chain}; move it away to start afresh on ${chain}`);
     return state;

@@ -6,10 +6,9 @@
  * After a crash the file is either the old or the new state, never a mix. The stamper saves before
  * each irreversible act (a broadcast, an anchor or revocation record) and after each block it processed.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHAINS, type ChainName } from '../bitcoin/index.js';
-import { writeFileDurablySync } from '../durable/index.js';
+import { readTextIfPresent, writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
 import { bytesToHex } from '../ots/index.js';
 import { StateShapeError, arr, hash, hexBytes, obj, uint } from './state-shape.js';
@@ -200,13 +199,8 @@ export class StateStore {
 
   /** The saved state, or a fresh one on first run. Throws {@link StamperStateError} if it is unusable. */
   load(chain: ChainName): StamperState {
-    if (!existsSync(this.path)) return emptyState(chain);
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      throw new StamperStateError(this.path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-    }
+    const text = readTextIfPresent(this.path, (reason, cause) => new StamperStateError(this.path, reason, { cause }));
+    if (text === undefined) return emptyState(chain);
     const state = decodeState(text, this.path);
     if (state.chain !== chain) throw new StamperStateError(this.path, `it belongs to chain ${state.chain}, not ${chain}; move it away to start afresh on ${chain}`);
     return state;

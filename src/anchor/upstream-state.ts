@@ -7,9 +7,8 @@
  * replays the anchor, which the calendar does not write twice.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurablySync } from '../durable/index.js';
+import { readTextIfPresent, writeFileDurablySync } from '../durable/index.js';
 import type { CommitRange } from '../journal/index.js';
 import { bytesToHex } from '../ots/index.js';
 import { StateShapeError, arr, hash, hexBytes, obj, uint } from './state-shape.js';
@@ -112,13 +111,8 @@ export class UpstreamStore {
   }
 
   load(): UpstreamState {
-    if (!existsSync(this.path)) return emptyUpstreamState(this.#master);
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      throw new StamperStateError(this.path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-    }
+    const text = readTextIfPresent(this.path, (reason, cause) => new StamperStateError(this.path, reason, { cause }));
+    if (text === undefined) return emptyUpstreamState(this.#master);
     const state = decodeUpstreamState(text, this.path);
     if (state.master !== this.#master) throw new StamperStateError(this.path, `it belongs to master ${state.master}, not ${this.#master}`);
     return state;

@@ -11,3 +11,4 @@ export {
   createFileDurablySync,
 } from './durable-write.js';
 export { FileLockedError, lockFile } from './file-lock.js';
+export { readTextIfPresent } from './read-if-present.js';

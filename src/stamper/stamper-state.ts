@@ -4,10 +4,9 @@
  * Durability protocol (style rule 10), through `writeFileDurablySync` (src/durable): the file is the old or the
  * new state after a crash.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHAINS, type ChainName } from '../bitcoin/index.js';
-import { FileLockedError, lockFile, writeFileDurablySync } from '../durable/index.js';
+import { FileLockedError, lockFile, readTextIfPresent, writeFileDurablySync } from '../durable/index.js';
 import { bytesToHex, hexToBytes } from '../ots/index.js';
 
 export const STAMPER_STATE_FILE = 'stamper.json';
@@ -187,13 +186,8 @@ export class StamperStore {
   }
 
   load(chain: ChainName): StamperState {
-    if (!existsSync(this.path)) return emptyStamperState(chain);
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      throw new StamperRoleStateError(this.path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-    }
+    const text = readTextIfPresent(this.path, (reason, cause) => new StamperRoleStateError(this.path, reason, { cause }));
+    if (text === undefined) return emptyStamperState(chain);
     const state = decodeStamperState(text, this.path);
     if (state.chain !== chain) throw new StamperRoleStateError(this.path, `it belongs to chain ${state.chain}, not ${chain}`);
     return state;
