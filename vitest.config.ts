@@ -86,6 +86,7 @@ export const REAL_PART_TESTS = [
   'test/cli/systemd-unit.test.ts',
   'test/http/bad-input.test.ts',
   'test/http/complete-proof.test.ts',
+  'test/http/golden-answers.test.ts',
   'test/http/connection-flow.test.ts',
   'test/http/nginx-cache.test.ts',
   'test/http/no-internals.test.ts',
