@@ -27,9 +27,18 @@ export function routeOf(path: string): string {
 export function requestMetrics(r: Registry): (req: HttpRequest, res: HttpResponse, ms: number) => void {
   const requests: Counter<'method' | 'route' | 'status'> = r.counter('ots_http_requests_total', 'HTTP requests by route, method and status', { labels: ['method', 'route', 'status'] });
   const latency: Histogram<'route' | 'status'> = r.histogram('ots_http_request_duration_seconds', 'HTTP request latency by route and status', LATENCY_BUCKETS, { labels: ['route', 'status'] });
+  // one entry per method, route and status seen: bounded as the labels are (a method is one node:http parsed)
+  const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
   return (req, res, ms) => {
-    const labels = { route: routeOf(req.path), status: String(res.status) };
-    requests.inc({ method: req.method, ...labels });
-    latency.observe(ms / 1000, labels);
+    const route = routeOf(req.path);
+    const key = `${req.method} ${route} ${res.status}`;
+    let b = bound.get(key);
+    if (b === undefined) {
+      const labels = { route, status: String(res.status) };
+      b = { count: requests.of({ method: req.method, ...labels }), time: latency.of(labels) };
+      bound.set(key, b);
+    }
+    b.count();
+    b.time(ms / 1000);
   };
 }

@@ -48,6 +48,12 @@ export class Counter<L extends string = never> {
     if (typeof args[0] === 'object') this.#c.inc(args[0], (args[1] as number | undefined) ?? 1);
     else this.#c.inc((args[0] as number | undefined) ?? 1);
   }
+
+  /** The counter of one label set, for a caller that increments it often (its labels are hashed once, here). */
+  of(labels: Labels<L>): (by?: number) => void {
+    const child = this.#c.labels(labels);
+    return (by = 1) => child.inc(by);
+  }
 }
 
 export class Gauge<L extends string = never> {
@@ -71,6 +77,12 @@ export class Histogram<L extends string = never> {
     const [value, labels] = args as [number, Labels<L> | undefined];
     if (labels) this.#h.observe(labels, value);
     else this.#h.observe(value);
+  }
+
+  /** The histogram of one label set, for a caller that observes it often (its labels are hashed once, here). */
+  of(labels: Labels<L>): (value: number) => void {
+    const child = this.#h.labels(labels);
+    return (value) => child.observe(value);
   }
 }
 
