@@ -27,6 +27,7 @@ export const UNIT_TESTS = [
   'test/http/access-log.test.ts',
   'test/http/dispatch.test.ts',
   'test/index/anchor-set.test.ts',
+  'test/index/commit-samples.test.ts',
   'test/index/heal.test.ts',
   'test/index/legacy-commitments.test.ts',
   'test/journal/group-commit.test.ts',

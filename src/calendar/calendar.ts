@@ -105,9 +105,12 @@ export class Calendar implements Upstream {
     await this.#append({ type: 'revocation', revocation: { anchorSeq, reason } });
   }
 
-  /** Where a commitment stands: its complete proof, pending (with a reason), or unknown to this calendar. */
-  answer(commitment: Uint8Array): Answer {
-    const found: Lookup = this.index.lookup(commitment);
+  /**
+   * Where a commitment stands: its complete proof, pending (with a reason), or unknown to this calendar. `key`, the
+   * commitment in lower-case hex when the caller has it already, spares the proof cache encoding it again.
+   */
+  answer(commitment: Uint8Array, key?: string): Answer {
+    const found: Lookup = this.index.lookup(commitment, key);
     if (found.kind === 'complete') return { kind: 'complete', proof: found.proof };
     if (found.kind === 'unknown') return found;
     const reason = this.#pendingStatus(found.commitNumber) ?? PENDING_REASON;

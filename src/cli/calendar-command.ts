@@ -105,7 +105,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
       service: {
         app: {
           aggregator,
-          answer: (c) => calendar.answer(c),
+          answer: (c, key) => calendar.answer(c, key),
           tip: () => anchoring?.tip(),
           ...(anchoring?.external ? { donations: anchoring.external } : {}),
           pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,

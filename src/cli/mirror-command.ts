@@ -70,7 +70,7 @@ export function mirrorSettings(c: ConfigFor<'mirror'>): { settings: MirrorSettin
 /** What the command needs from either way of following. */
 interface MirrorRole {
   protocol: 'journal' | 'backup';
-  answer(c: Uint8Array): Answer;
+  answer(c: Uint8Array, key?: string): Answer;
   commitments(): number;
   pendingCommitments(): number | undefined;
   records(): number;
@@ -191,7 +191,7 @@ async function journalRole(s: MirrorSettings, log: Logger, segmentRecords: numbe
   const f = mirror.follower;
   return {
     protocol: 'journal',
-    answer: (c) => mirror.answer(c),
+    answer: (c, key) => mirror.answer(c, key),
     commitments: () => mirror.index.commitCount,
     pendingCommitments: () => mirror.index.commitCount - mirror.index.anchors.coveredCount(),
     records: () => mirror.journal.head().size,
@@ -286,7 +286,7 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
     service: {
       app: {
         ...(aggregator ? { aggregator } : {}),
-        answer: (c) => role.answer(c),
+        answer: (c, key) => role.answer(c, key),
         pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,
         // the role's routes as they are now (a new mirror's change once it opened)
         extraRoutes: [

@@ -77,7 +77,8 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
     } catch (err) {
       res = errorResponse(err, deps.onError);
     }
-    Object.assign(res.headers, CORS_HEADERS);
+    // a prepared header object carries them already (HttpResponse)
+    if (res.headers['access-control-allow-origin'] === undefined) Object.assign(res.headers, CORS_HEADERS);
     return res;
   };
 }

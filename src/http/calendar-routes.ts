@@ -2,18 +2,19 @@
 import type { Aggregator } from '../aggregator/aggregator.js';
 import { MAX_DIGEST_LENGTH } from '../aggregator/aggregator.js';
 import type { Answer } from '../calendar/calendar.js';
-import { CACHE, notModified } from './cache-policy.js';
+import { CACHE, CORS_HEADERS, notModified } from './cache-policy.js';
 import { HttpError, textResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const UPPER = /[A-F]/;
 /** Longest commitment a client may ask about: any message up to the op limit could be a node of a proof. */
 const MAX_COMMITMENT_HEX = 2 * 4096;
 
 export interface CalendarRoutesDeps {
   /** Absent on a role that takes no digests (a mirror): POST /digest is then an unknown path. */
   aggregator?: Aggregator;
-  answer: (commitment: Uint8Array) => Answer;
+  /** Where `commitment` stands; `key` is its lower-case hex (what the proof cache is keyed by). */
+  answer: (commitment: Uint8Array, key: string) => Answer;
   /** The merkle tip of the transaction being built, if any (GET /tip). */
   tip?: () => Uint8Array | undefined;
   /** Cache-Control for pending answers (default CACHE.pending). */
@@ -28,19 +29,20 @@ export async function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): Pr
 }
 
 export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: string): HttpResponse {
-  if (hex.length > MAX_COMMITMENT_HEX || !HEX.test(hex)) {
+  // parsing is the check: hex decodes to half its length only when every pair is hex
+  const commitment = hex.length <= MAX_COMMITMENT_HEX && hex.length % 2 === 0 ? Buffer.from(hex, 'hex') : undefined;
+  if (commitment === undefined || commitment.length * 2 !== hex.length) {
     return textResponse(400, 'commitment must be hex-encoded bytes', CACHE.malformed);
   }
-  const commitment = Buffer.from(hex, 'hex');
-  const answer = deps.answer(commitment);
+  const answer = deps.answer(commitment, UPPER.test(hex) ? hex.toLowerCase() : hex);
   switch (answer.kind) {
     case 'complete': {
-      let etag = etags.get(answer.proof);
-      if (etag === undefined) etags.set(answer.proof, (etag = `"${etagOf(answer.proof)}"`));
-      const headers = { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag };
+      const ready = prepared(answer.proof);
       const inm = req.headers['if-none-match'];
-      if (notModified(Array.isArray(inm) ? inm.join(',') : inm, etag)) return { status: 304, headers, body: '' };
-      return { status: 200, headers, body: answer.proof };
+      if (inm !== undefined && notModified(Array.isArray(inm) ? inm.join(',') : inm, ready.etag)) {
+        return { status: 304, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag: ready.etag }, body: '' };
+      }
+      return { status: 200, headers: ready.headers, body: answer.proof };
     }
     case 'pending':
       return textResponse(404, answer.reason, deps.pendingCacheControl ?? CACHE.pending);
@@ -55,9 +57,27 @@ export function getTip(deps: CalendarRoutesDeps): HttpResponse {
   return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.tip }, body: tip };
 }
 
-/** ETags of proofs the index keeps cached (the same bytes object), so a hot proof is hashed once. */
-const etags = new WeakMap<Uint8Array, string>();
+interface Prepared {
+  etag: string;
+  /** Every header of the 200 answer, CORS and length included, in the order they are sent: shared, never modified. */
+  headers: Record<string, string>;
+}
 
+/**
+ * The answer's headers for proofs the index keeps cached (the same bytes object), so a hot proof is hashed
+ * and its headers are built once, not at every request.
+ */
+const ready = new WeakMap<Uint8Array, Prepared>();
+
+function prepared(proof: Uint8Array): Prepared {
+  let p = ready.get(proof);
+  if (p === undefined) {
+    const etag = `"${etagOf(proof)}"`;
+    const headers = { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag, ...CORS_HEADERS, 'content-length': String(proof.length) };
+    ready.set(proof, (p = { etag, headers }));
+  }
+  return p;
+}
 /** A strong validator for immutable bytes: FNV-1a 64 over the proof, cheap and stable across restarts and mirrors. */
 function etagOf(bytes: Uint8Array): string {
   let h1 = 0x811c9dc5;

@@ -148,7 +148,8 @@ function write(res: ServerResponse, r: HttpResponse): void {
     return;
   }
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  r.headers['content-length'] = String(body.length);
+  // a prepared (shared) header object carries its length already and is not modified (HttpResponse)
+  if (r.headers['content-length'] === undefined) r.headers['content-length'] = String(body.length);
   res.writeHead(r.status, r.headers);
   res.end(body);
 }

@@ -19,6 +19,10 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
+  /**
+   * Headers to send. A handler may answer with a prepared object shared by many answers (a complete proof's):
+   * one that already carries Access-Control-Allow-Origin and Content-Length is sent as it is, never modified.
+   */
   headers: Record<string, string>;
   body: Uint8Array | string;
 }

@@ -115,10 +115,19 @@ export class AnchorSet {
 
   #cover(start: number, end: number, anchor: AnchorInfo): void {
     if (end <= start) return;
+    const list = this.#intervals;
+    // the first interval that ends after `start`: anchors come in commit order, so this is usually the end
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as Interval).end <= start) lo = mid + 1;
+      else hi = mid;
+    }
     const pieces: Interval[] = [];
     let cursor = start;
-    for (const iv of this.#intervals) {
-      if (iv.end <= cursor) continue;
+    for (let k = lo; k < list.length; k++) {
+      const iv = list[k] as Interval;
       if (iv.start >= end) break;
       if (iv.start > cursor) pieces.push({ start: cursor, end: iv.start, anchor });
       cursor = Math.max(cursor, iv.end);
@@ -126,7 +135,12 @@ export class AnchorSet {
     }
     if (cursor < end) pieces.push({ start: cursor, end, anchor });
     if (pieces.length === 0) return;
-    const merged = this.#intervals.concat(pieces);
+    if (lo === list.length) {
+      // after every interval (the next anchor of a growing calendar): appended, still sorted
+      list.push(...pieces);
+      return;
+    }
+    const merged = list.concat(pieces);
     merged.sort((a, b) => a.start - b.start);
     this.#intervals = merged;
   }

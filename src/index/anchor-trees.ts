@@ -2,26 +2,20 @@
  * @module Anchor checking and trees: an anchor is checked (its ranges name indexed commitments, its tip is their merkle tip) before its tree is stored, and the levels any proof needs are read from the stored upper tree and a recomputed block of leaves.
  *
  * Contract: `check` and `store` only hash and write derived files (trees/, no fsync); `upper` and
- * `blockLevels` rebuild whatever is missing. Lookups are synchronous, so one instance serves them all.
+ * `block` rebuild whatever is missing. Lookups are synchronous, so one instance serves them all.
  */
 import { merkleLevels } from '../ots/index.js';
 import type { AnchorInfo } from './anchor-set.js';
-import { BoundedCache } from './bounded-cache.js';
 import type { CommitReader } from './commit-reader.js';
 import { AnchorOutOfRangeError, AnchorTipMismatchError, IndexMismatchError } from './errors.js';
-import { type Ranges, sliceRanges } from './proof-assembly.js';
-import { BLOCK_LEAVES, type TreeStore, type UpperTree } from './tree-store.js';
+import { type Ranges, blockPathLevels, sliceRanges } from './proof-assembly.js';
+import { BLOCK_LEAVES, type TreeStore, type UpperPath } from './tree-store.js';
 
-/** Memory a cached 32-byte node costs with its object header (for cache budgets). */
-const NODE_COST = 128;
-/** Bytes of recently used blocks of leaves kept: the other proofs of a block skip their reads and hashing. */
-const BLOCK_CACHE_BYTES = 16 << 20;
 
 export class AnchorTrees {
   readonly #trees: TreeStore;
   readonly #reader: CommitReader;
   readonly #commitCount: () => number;
-  readonly #blocks = new BoundedCache<string, Uint8Array[][]>(BLOCK_CACHE_BYTES, (levels) => levels.reduce((sum, l) => sum + l.length * NODE_COST, 200));
   /** The last anchor checked: checking an anchor before appending it and indexing it right after hash its tree once. */
   #lastChecked: { key: string; levels: Uint8Array[][] } | undefined;
 
@@ -56,41 +50,35 @@ export class AnchorTrees {
 
   /** Whether the anchor's upper tree is on disk with the right size. */
   has(anchor: Pick<AnchorInfo, 'seq' | 'leafCount'>): boolean {
-    return this.#trees.read(anchor.seq, anchor.leafCount) !== undefined;
+    return this.#trees.has(anchor.seq, anchor.leafCount);
   }
 
-  /** The anchor's stored upper tree, rebuilt if it is missing. */
-  upper(anchor: AnchorInfo): UpperTree {
-    const stored = this.#trees.read(anchor.seq, anchor.leafCount);
+  /** The stored upper tree's nodes on the path of block `block` of an anchor, the tree rebuilt if it is missing. */
+  upperPath(anchor: AnchorInfo, block: number): UpperPath {
+    const stored = this.#trees.path(anchor.seq, anchor.leafCount, block);
     if (stored) return stored;
     this.store(anchor);
-    const built = this.#trees.read(anchor.seq, anchor.leafCount);
+    const built = this.#trees.path(anchor.seq, anchor.leafCount, block);
     if (!built) throw new IndexMismatchError(`the tree of anchor ${anchor.seq} could not be stored`, 'trees/');
     return built;
   }
 
-  /** The merkle levels of the block of BLOCK_LEAVES leaves holding leaf `i` of an anchor (cached). */
-  blockLevels(anchor: AnchorInfo, i: number): Uint8Array[][] {
-    const block = Math.floor(i / BLOCK_LEAVES);
-    const first = block * BLOCK_LEAVES;
-    const blockKey = `${anchor.seq}:${block}`;
-    let levels = this.#blocks.get(blockKey);
-    if (!levels) {
-      levels = merkleLevels(this.#reader.leaves(sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first))));
-      this.#blocks.set(blockKey, levels);
-    }
-    return levels;
-  }
-
-  /** Forgets cached blocks (after a revocation changed which anchor covers what). */
-  clearCache(): void {
-    this.#blocks.clear();
+  /**
+   * The block of BLOCK_LEAVES leaves holding leaf `i` of an anchor: the commitment stored there, and the block's
+   * levels as leaf i's path reads them (proof-assembly.ts `blockPathLevels`). One read of the block's commitments
+   * and only the hashes the path needs; nothing is kept (the proof cache keeps what is asked again).
+   */
+  block(anchor: AnchorInfo, i: number): { commitment: Uint8Array; levels: Uint8Array[][] } {
+    const first = i - (i % BLOCK_LEAVES);
+    const commitments = this.#reader.commitmentsOf(sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)));
+    const commitment = commitments[i - first];
+    if (commitment === undefined) throw new IndexMismatchError(`anchor ${anchor.seq} has no leaf ${i}`, 'anchors.idx');
+    return { commitment, levels: blockPathLevels(commitments, i - first) };
   }
 
   /** Removes every stored tree (a rebuild from the first record). */
   clear(): void {
     this.#trees.clear();
-    this.#blocks.clear();
     this.#lastChecked = undefined;
   }
 }

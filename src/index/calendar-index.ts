@@ -25,7 +25,7 @@ import { type Log, silentLog } from '../log/log.js';
 import { AnchorIndexFile } from './anchor-index-file.js';
 import { AnchorSet } from './anchor-set.js';
 import { AnchorTrees } from './anchor-trees.js';
-import { CommitIndexFile, type IndexWrite } from './commit-index.js';
+import { CommitIndexFile, SAMPLES_SUFFIX, type IndexWrite } from './commit-index.js';
 import { CommitReader } from './commit-reader.js';
 import { consistentPrefix } from './consistency.js';
 import { IndexWriter, type LocatedRecord } from './index-writer.js';
@@ -80,7 +80,6 @@ export class CalendarIndex {
       log: opts.log ?? silentLog,
       onRevoke: () => {
         this.#lookup.clear();
-        this.#trees.clearCache();
       },
     });
   }
@@ -138,8 +137,9 @@ export class CalendarIndex {
     return this.#trees.check(anchor, seq);
   }
 
-  lookup(commitment: Uint8Array): Lookup {
-    return this.#lookup.lookup(commitment);
+  /** Where a commitment stands; `key` is its lower-case hex when the caller has it (the proof cache's key). */
+  lookup(commitment: Uint8Array, key?: string): Lookup {
+    return this.#lookup.lookup(commitment, key);
   }
 
   /** Commit number of a commitment (44 bytes, or a 36-byte legacy one), or -1. */
@@ -209,6 +209,7 @@ export function trustedIndexedLocation(dir: string, log: Log): RecordLocation | 
 /** Deletes the index files so the next open rebuilds them from the journal. */
 export function removeIndexFiles(dir: string): void {
   rmSync(join(dir, COMMITS_FILE), { force: true });
+  rmSync(join(dir, COMMITS_FILE + SAMPLES_SUFFIX), { force: true });
   rmSync(join(dir, ANCHORS_FILE), { force: true });
   rmSync(join(dir, TREES_DIR), { recursive: true, force: true });
 }

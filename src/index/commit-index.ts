@@ -1,5 +1,5 @@
 /** @module commits.idx: a dense, time-sorted file of fixed 20-byte entries mapping commit numbers to journal locations, searched by time. */
-import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, constants } from 'node:fs';
+import { openSync, closeSync, fstatSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, constants } from 'node:fs';
 
 /**
  * Entry n describes the n-th commit record of the journal (the reference server's "commitment index"):
@@ -16,6 +16,28 @@ import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, con
 export const ENTRY_SIZE = 20;
 /** One in-memory time sample per block of entries: a lookup reads one block (5 KB) with one pread. */
 const BLOCK_ENTRIES = 256;
+
+/**
+ * The time samples and out-of-order entries of a prefix of the file, kept beside it (`commits.idx.samples`) so
+ * that opening a long index reads the entries written since instead of all of them (30 million entries are
+ * 600 MB). Derived like the file: written without fsync (at close and every SAMPLES_EVERY entries), checked
+ * against the file on open (the last entry it covers and spread samples must match), ignored when it does not.
+ *
+ *   offset size  field
+ *   0      4     magic "OTS1"
+ *   4      4     entries covered N (a multiple of BLOCK_ENTRIES)
+ *   8      4     time of the last in-order entry up to N
+ *   12     8     entry N-1: time, fingerprint
+ *   20     4     sample count S (= N / BLOCK_ENTRIES)
+ *   24     4·S   the samples
+ *   then   4     out-of-order count K, then K × (entry number u32, fingerprint u32)
+ */
+export const SAMPLES_SUFFIX = '.samples';
+const SAMPLES_MAGIC = 0x4f545331;
+/** Entries between rewrites of the samples file: a crash re-reads at most this many on open (20 MB). */
+const SAMPLES_EVERY = 1 << 20;
+/** Samples compared with the file on open. */
+const SAMPLES_CHECKED = 32;
 
 /** Writes to an index file (fs.writeSync by default; injectable so tests can make it fail like a full disk). */
 export type IndexWrite = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => number;
@@ -38,13 +60,20 @@ export class CommitIndexFile {
   readonly #one = Buffer.alloc(ENTRY_SIZE);
   /** Scratch for one block read by `candidates` (lookups are synchronous, so one buffer serves all). */
   readonly #block = Buffer.alloc(BLOCK_ENTRIES * ENTRY_SIZE);
+  /** Entries [#blockFirst, #blockFirst + #blockCount) are in #block: the proof of a candidate reads its neighbours there. */
+  #blockFirst = 0;
+  #blockCount = 0;
 
   readonly #write: IndexWrite;
+  readonly #samplesPath: string;
+  /** Entries the samples file covers (as last written or read). */
+  #samplesSaved = 0;
 
-  private constructor(fd: number, count: number, write: IndexWrite) {
+  private constructor(fd: number, count: number, write: IndexWrite, samplesPath: string) {
     this.#fd = fd;
     this.#count = count;
     this.#write = write;
+    this.#samplesPath = samplesPath;
   }
 
   /** Opens (creating) the file; a torn trailing partial entry is cut. Reads it once to build the time samples. */
@@ -54,15 +83,95 @@ export class CommitIndexFile {
     const size = fstatSync(fd).size;
     const count = Math.floor(size / ENTRY_SIZE);
     if (size % ENTRY_SIZE !== 0) ftruncateSync(fd, count * ENTRY_SIZE);
-    const f = new CommitIndexFile(fd, 0, write);
-    f.#load(count);
+    const f = new CommitIndexFile(fd, 0, write, path + SAMPLES_SUFFIX);
+    f.#load(count, f.#readSamples(count));
     return f;
   }
 
-  #load(count: number): void {
+  /** Reads the samples of the file's first entries from the samples file; returns how many entries it covered (0: none usable). */
+  #readSamples(count: number): number {
+    let b: Buffer;
+    try {
+      b = readFileSync(this.#samplesPath);
+    } catch {
+      return 0;
+    }
+    if (b.length < 28 || b.readUInt32BE(0) !== SAMPLES_MAGIC) return 0;
+    const n = b.readUInt32BE(4);
+    const s = b.readUInt32BE(20);
+    if (n === 0 || n > count || n % BLOCK_ENTRIES !== 0 || s !== n / BLOCK_ENTRIES || b.length < 28 + 4 * s) return 0;
+    const k = b.readUInt32BE(24 + 4 * s);
+    if (b.length !== 28 + 4 * s + 8 * k) return 0;
+    const last = this.#readEntryAt(n - 1);
+    if (last.time !== b.readUInt32BE(12) || last.fingerprint !== b.readUInt32BE(16)) return 0;
+    const samples: number[] = new Array<number>(s);
+    for (let i = 0; i < s; i++) samples[i] = b.readUInt32BE(24 + 4 * i);
+    const step = Math.max(1, Math.floor(s / SAMPLES_CHECKED));
+    for (let i = 0; i < s; i += step) if (this.#readEntryAt(i * BLOCK_ENTRIES).time !== samples[i]) return 0;
+    this.#samples = samples;
+    this.#lastTime = b.readUInt32BE(8);
+    for (let i = 0, at = 28 + 4 * s; i < k; i++, at += 8) {
+      const e = b.readUInt32BE(at);
+      const fp = b.readUInt32BE(at + 4);
+      const list = this.#outOfOrder.get(fp);
+      if (list) list.push(e);
+      else this.#outOfOrder.set(fp, [e]);
+    }
+    this.#samplesSaved = n;
+    return n;
+  }
+
+  /** Writes the samples of the whole blocks written so far beside the file (derived: no fsync; a failure only costs a longer open). */
+  saveSamples(): void {
+    try {
+      this.#writeSamples();
+    } catch {
+      // derived: the next open reads the entries instead
+    }
+  }
+
+  #writeSamples(): void {
+    const n = this.#count - (this.#count % BLOCK_ENTRIES);
+    if (n === 0 || n === this.#samplesSaved) return;
+    const s = n / BLOCK_ENTRIES;
+    const outOfOrder = [...this.#outOfOrder].flatMap(([fp, list]) => list.filter((e) => e < n).map((e) => [e, fp] as const));
+    const b = Buffer.alloc(28 + 4 * s + 8 * outOfOrder.length);
+    const last = this.#readEntryAt(n - 1);
+    b.writeUInt32BE(SAMPLES_MAGIC, 0);
+    b.writeUInt32BE(n, 4);
+    b.writeUInt32BE(this.#lastTimeUpTo(n), 8);
+    b.writeUInt32BE(last.time, 12);
+    b.writeUInt32BE(last.fingerprint, 16);
+    b.writeUInt32BE(s, 20);
+    for (let i = 0; i < s; i++) b.writeUInt32BE(this.#samples[i] as number, 24 + 4 * i);
+    b.writeUInt32BE(outOfOrder.length, 24 + 4 * s);
+    outOfOrder.forEach(([e, fp], i) => {
+      b.writeUInt32BE(e, 28 + 4 * s + 8 * i);
+      b.writeUInt32BE(fp, 32 + 4 * s + 8 * i);
+    });
+    writeFileSync(this.#samplesPath + '.tmp', b);
+    renameSync(this.#samplesPath + '.tmp', this.#samplesPath);
+    this.#samplesSaved = n;
+  }
+
+  /** The time of the last in-order entry before `n` (the file's lastTime when n is its count). */
+  #lastTimeUpTo(n: number): number {
+    if (n === this.#count) return this.#lastTime;
+    const outOfOrder = new Set([...this.#outOfOrder.values()].flat());
+    for (let e = n - 1; e >= 0; e--) if (!outOfOrder.has(e)) return this.#readEntryAt(e).time;
+    return 0;
+  }
+
+  #readEntryAt(n: number): CommitEntry {
+    readFull(this.#fd, this.#one, ENTRY_SIZE, n * ENTRY_SIZE);
+    return decodeEntry(this.#one, 0);
+  }
+
+  /** Notes entries [from, count) (those not covered by the samples file). */
+  #load(count: number, from = 0): void {
     const chunkEntries = 1 << 16;
     const buf = Buffer.alloc(chunkEntries * ENTRY_SIZE);
-    for (let start = 0; start < count; start += chunkEntries) {
+    for (let start = from; start < count; start += chunkEntries) {
       const n = Math.min(chunkEntries, count - start);
       readFull(this.#fd, buf, n * ENTRY_SIZE, start * ENTRY_SIZE);
       for (let i = 0; i < n; i++) this.#note(start + i, buf.readUInt32BE(i * ENTRY_SIZE), buf.readUInt32BE(i * ENTRY_SIZE + 4));
@@ -98,9 +207,14 @@ export class CommitIndexFile {
   /** Entries [from, from + count) in one read. */
   entries(from: number, count: number): CommitEntry[] {
     if (from < 0 || count < 0 || from + count > this.#count) throw new RangeError(`entries ${from}+${count} out of range`);
-    const buf = Buffer.alloc(count * ENTRY_SIZE);
-    readFull(this.#fd, buf, buf.length, from * ENTRY_SIZE);
     const out: CommitEntry[] = new Array(count);
+    if (from >= this.#blockFirst && from + count <= this.#blockFirst + this.#blockCount) {
+      // entries never change once written, so the block the last lookup read still holds them
+      for (let i = 0; i < count; i++) out[i] = decodeEntry(this.#block, (from - this.#blockFirst + i) * ENTRY_SIZE);
+      return out;
+    }
+    const buf = Buffer.allocUnsafe(count * ENTRY_SIZE);
+    readFull(this.#fd, buf, buf.length, from * ENTRY_SIZE);
     for (let i = 0; i < count; i++) out[i] = decodeEntry(buf, i * ENTRY_SIZE);
     return out;
   }
@@ -112,6 +226,7 @@ export class CommitIndexFile {
     let written = 0;
     while (written < buf.length) written += this.#write(this.#fd, buf, written, buf.length - written, this.#count * ENTRY_SIZE + written);
     for (const e of entries) this.#note(this.#count++, e.time, e.fingerprint);
+    if (this.#count - this.#samplesSaved >= SAMPLES_EVERY) this.saveSamples();
   }
 
   /** Cuts what a failed append left after the last whole entry. */
@@ -123,6 +238,9 @@ export class CommitIndexFile {
   truncate(n: number): void {
     if (n >= this.#count) return;
     ftruncateSync(this.#fd, n * ENTRY_SIZE);
+    rmSync(this.#samplesPath, { force: true });
+    this.#samplesSaved = 0;
+    this.#blockCount = 0;
     this.#samples = [];
     this.#outOfOrder.clear();
     this.#lastTime = 0;
@@ -168,7 +286,10 @@ export class CommitIndexFile {
         if (block > lo && (samples[block] as number) > time) break;
         const first = block * BLOCK_ENTRIES;
         const n = Math.min(BLOCK_ENTRIES, this.#count - first);
+        this.#blockCount = 0;
         readFull(this.#fd, buf, n * ENTRY_SIZE, first * ENTRY_SIZE);
+        this.#blockFirst = first;
+        this.#blockCount = n;
         let past = false;
         for (let i = 0; i < n; i++) {
           const t = buf.readUInt32BE(i * ENTRY_SIZE);
@@ -184,6 +305,7 @@ export class CommitIndexFile {
   }
 
   close(): void {
+    this.saveSamples();
     closeSync(this.#fd);
   }
 }

@@ -70,6 +70,13 @@ export class CommitReader {
     return out;
   }
 
+  /** Every commitment in `ranges` (commit numbers), in order. */
+  commitmentsOf(ranges: Ranges): Uint8Array[] {
+    const [only] = ranges;
+    if (ranges.length === 1 && only) return this.commitments(only.start, only.end - only.start);
+    return ranges.flatMap((r) => this.commitments(r.start, r.end - r.start));
+  }
+
   /** sha256 of every commitment in `ranges` (commit numbers), in order: an anchor's merkle leaves. */
   leaves(ranges: Ranges): Uint8Array[] {
     const leaves: Uint8Array[] = [];

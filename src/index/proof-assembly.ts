@@ -7,7 +7,7 @@
  * The leaf positions of an anchor are its commit-number ranges laid end to end (not always contiguous after a
  * reorg re-anchored some of them).
  */
-import { TAG_SHA256, merklePathSize, writeMerklePath } from '../ots/index.js';
+import { TAG_SHA256, merklePathSize, merkleRoot, sha256, writeMerklePath } from '../ots/index.js';
 import { BLOCK_LEAVES } from './tree-store.js';
 
 export type Ranges = ReadonlyArray<{ start: number; end: number }>;
@@ -24,6 +24,27 @@ export function assembleProof(args: { leaf: number; blockLevels: readonly Uint8A
   at = writeMerklePath(upperLevels, block, out, at);
   out.set(timestamp, at);
   return out;
+}
+
+/**
+ * The levels of a block of leaves as a merkle path from leaf `inBlock` reads them (`writeMerklePath`,
+ * `merklePathSize`): every level at its full length, holding only the siblings on that leaf's path, each the root
+ * of the leaves under it. A full block of 8 costs 11 hashes (1 + 3 + 7) where all its levels cost 15, and the
+ * leaf's own hash is not needed at all. `commitments` are the block's, in leaf order.
+ */
+export function blockPathLevels(commitments: readonly Uint8Array[], inBlock: number): Uint8Array[][] {
+  const levels: Uint8Array[][] = [];
+  for (let length = commitments.length, l = 0; ; length = Math.ceil(length / 2), l++) {
+    const level: Uint8Array[] = new Array<Uint8Array>(length);
+    levels.push(level);
+    if (length === 1) return levels;
+    const sibling = (inBlock >> l) ^ 1;
+    if (sibling < length) {
+      const first = sibling << l;
+      const span = commitments.slice(first, Math.min(first + (1 << l), commitments.length));
+      level[sibling] = merkleRoot(span.map((c) => sha256(c)));
+    }
+  }
 }
 
 /** The leaf positions [first, first + count) of an anchor, as commit-number ranges. */

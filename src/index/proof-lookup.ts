@@ -1,7 +1,6 @@
 /**
  * @module Answering a commitment: unknown, pending (its commit number), or complete (its proof), with a cache of assembled proofs bounded by bytes. Synchronous; never modifies the index.
  */
-import { hash } from 'node:crypto';
 import { type AnchorInfo, AnchorSet } from './anchor-set.js';
 import type { AnchorTrees } from './anchor-trees.js';
 import { BoundedCache } from './bounded-cache.js';
@@ -27,8 +26,8 @@ export class ProofLookup {
     this.#proofs = new BoundedCache(proofCacheBytes, (l) => (l.kind === 'complete' ? l.proof.length + 200 : 100));
   }
 
-  lookup(commitment: Uint8Array): Lookup {
-    const key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.byteLength).toString('hex');
+  /** `key`: the commitment in lower-case hex, when the caller has it already (it keys the proof cache). */
+  lookup(commitment: Uint8Array, key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.byteLength).toString('hex')): Lookup {
     const cached = this.#proofs.get(key);
     if (cached) return cached;
     for (const { n, entry } of this.#reader.candidates(commitment)) {
@@ -37,13 +36,12 @@ export class ProofLookup {
         if (Buffer.compare(this.#reader.commitmentAt(entry, n), commitment) === 0) return { kind: 'pending', commitNumber: n };
         continue;
       }
-      // an anchored candidate is checked against its leaf (sha256 of the stored commitment) in the block its
-      // proof needs anyway: one read of the journal instead of two
+      // an anchored candidate is checked against the commitment stored at its leaf, read with the block its
+      // proof needs anyway: one read of the journal instead of two, and no hash
       const i = AnchorSet.leafIndex(anchor, n);
-      const blockLevels = this.#trees.blockLevels(anchor, i);
-      const leaf = blockLevels[0]?.[i % BLOCK_LEAVES];
-      if (!leaf || Buffer.compare(hash('sha256', commitment, 'buffer'), leaf) !== 0) continue;
-      const proof = assembleProof({ leaf: i, blockLevels, upperLevels: this.#trees.upper(anchor).levels, timestamp: anchor.timestamp });
+      const block = this.#trees.block(anchor, i);
+      if (Buffer.compare(block.commitment, commitment) !== 0) continue;
+      const proof = assembleProof({ leaf: i, blockLevels: block.levels, upperLevels: this.#trees.upperPath(anchor, Math.floor(i / BLOCK_LEAVES)), timestamp: anchor.timestamp });
       const found: Lookup = { kind: 'complete', proof, anchor, commitNumber: n };
       this.#proofs.set(key, found);
       return found;

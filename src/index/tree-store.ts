@@ -8,7 +8,7 @@
  * aligned power-of-two block has exactly the subtree the whole tree has there, carried nodes included.
  * Derived data: written without fsync; a file of the wrong size is rebuilt.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoundedCache } from './bounded-cache.js';
 
@@ -21,11 +21,12 @@ export const BLOCK_LEAVES = 1 << BLOCK_LEVEL;
 const HEADER = 8;
 const MAGIC = 0x4f545400 + BLOCK_LEVEL; // "OTT" and the cut level: a file cut elsewhere is rebuilt
 
-export interface UpperTree {
-  leafCount: number;
-  /** levels[0] = the level-BLOCK_LEVEL nodes (one per block of leaves), last = [root]. */
-  levels: Uint8Array[][];
-}
+/**
+ * An anchor's stored upper levels as a merkle path from one block reads them (`writeMerklePath`): every level at
+ * its full length (levels[0] = one node per block of leaves, last = [root]), holding only the siblings on that
+ * block's path, each a view of the stored bytes.
+ */
+export type UpperPath = Uint8Array[][];
 
 /** Node count of each level from BLOCK_LEVEL up, for `leafCount` leaves (a carried node keeps its slot). */
 export function upperLevelSizes(leafCount: number): number[] {
@@ -38,12 +39,13 @@ export function upperLevelSizes(leafCount: number): number[] {
 
 export class TreeStore {
   readonly #dir: string;
-  readonly #cache: BoundedCache<number, UpperTree>;
+  /** Whole tree files as read (32 bytes a node after the header): no object per node, so the budget is their bytes. */
+  readonly #cache: BoundedCache<number, Buffer>;
 
   constructor(dir: string, cacheBytes: number) {
     this.#dir = dir;
     mkdirSync(dir, { recursive: true });
-    this.#cache = new BoundedCache(cacheBytes, (t) => t.levels.reduce((s, l) => s + l.length * 128 + 64, 64));
+    this.#cache = new BoundedCache(cacheBytes, (b) => b.length + 64);
   }
 
   #path(seq: number): string {
@@ -68,27 +70,47 @@ export class TreeStore {
     const tmp = `${this.#path(seq)}.tmp`;
     writeFileSync(tmp, buf);
     renameSync(tmp, this.#path(seq));
-    this.#cache.set(seq, { leafCount, levels: upper.map((l) => [...l]) });
+    this.#cache.set(seq, buf);
   }
 
-  /** The stored upper tree, or undefined when missing or damaged (the caller rebuilds it). */
-  read(seq: number, leafCount: number): UpperTree | undefined {
+  /** Whether the tree file is there with the size `leafCount` leaves need (its header is checked when it is read). */
+  has(seq: number, leafCount: number): boolean {
+    if (this.#cache.get(seq) !== undefined) return true;
+    try {
+      return statSync(this.#path(seq)).size === fileSize(leafCount);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The stored tree's nodes on block `block`'s path, or undefined when the file is missing or damaged (the caller rebuilds it). */
+  path(seq: number, leafCount: number, block: number): UpperPath | undefined {
+    const buf = this.#bytes(seq, leafCount);
+    if (buf === undefined) return undefined;
+    const levels: UpperPath = [];
+    let at = HEADER;
+    for (const [l, n] of upperLevelSizes(leafCount).entries()) {
+      const level = new Array<Uint8Array>(n);
+      const sibling = (block >> l) ^ 1;
+      if (n > 1 && sibling < n) level[sibling] = buf.subarray(at + sibling * 32, at + sibling * 32 + 32);
+      levels.push(level);
+      at += n * 32;
+    }
+    return levels;
+  }
+
+  #bytes(seq: number, leafCount: number): Buffer | undefined {
     const hit = this.#cache.get(seq);
-    if (hit) return hit;
+    if (hit) return hit.readUInt32BE(4) === leafCount ? hit : undefined;
     let buf: Buffer;
     try {
       buf = readFileSync(this.#path(seq));
     } catch {
       return undefined;
     }
-    const sizes = upperLevelSizes(leafCount);
-    const nodes = sizes.reduce((s, n) => s + n, 0);
-    if (buf.length !== HEADER + nodes * 32 || buf.readUInt32BE(0) !== MAGIC || buf.readUInt32BE(4) !== leafCount) return undefined;
-    let at = HEADER;
-    const levels = sizes.map((n) => Array.from({ length: n }, () => buf.subarray(at, (at += 32))));
-    const tree = { leafCount, levels };
-    this.#cache.set(seq, tree);
-    return tree;
+    if (buf.length !== fileSize(leafCount) || buf.readUInt32BE(0) !== MAGIC || buf.readUInt32BE(4) !== leafCount) return undefined;
+    this.#cache.set(seq, buf);
+    return buf;
   }
 
   remove(seq: number): void {
@@ -101,4 +123,9 @@ export class TreeStore {
     rmSync(this.#dir, { recursive: true, force: true });
     mkdirSync(this.#dir, { recursive: true });
   }
+}
+
+/** Bytes of the tree file of an anchor of `leafCount` leaves. */
+function fileSize(leafCount: number): number {
+  return HEADER + upperLevelSizes(leafCount).reduce((s, n) => s + n, 0) * 32;
 }

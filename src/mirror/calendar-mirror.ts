@@ -94,8 +94,8 @@ export class CalendarMirror {
   }
 
   /** Where a commitment stands according to the records mirrored so far. */
-  answer(commitment: Uint8Array): Answer {
-    const found = this.index.lookup(commitment);
+  answer(commitment: Uint8Array, key?: string): Answer {
+    const found = this.index.lookup(commitment, key);
     if (found.kind === 'complete') return { kind: 'complete', proof: found.proof };
     if (found.kind === 'unknown') return found;
     // the upstream's finer reasons (a transaction waiting for confirmations) live in its stamper, not its journal
