@@ -33,8 +33,9 @@ export function syntheticAnchorTimestamp(height) {
  * Writes `commitments` commit records (`perSecond` share each unix second, as sub-second ticks do) and,
  * when `anchorEvery` > 0, after every `anchorEvery` of them an anchor record covering them.
  * Returns all commitments back to back in one Buffer (commitment i at i * 44), and timings.
+ * `onProgress(done, total, seconds)`, if given, is called after every journal append.
  */
-export async function buildDataDir(dir, { commitments, anchorEvery = 0, perSecond = 10, startTime = 1_700_000_000, batch = 3_600 }) {
+export async function buildDataDir(dir, { commitments, anchorEvery = 0, perSecond = 10, startTime = 1_700_000_000, batch = 3_600, onProgress }) {
   mkdirSync(dir, { recursive: true });
   const key = loadOrCreateHmacKey(join(dir, 'hmac-key')).key;
   const maker = new CommitmentMaker(key);
@@ -62,6 +63,7 @@ export async function buildDataDir(dir, { commitments, anchorEvery = 0, perSecon
         anchors++;
       }
       await journal.append(entries);
+      onProgress?.(end, commitments, (performance.now() - started) / 1000);
     }
   } finally {
     await journal.close();

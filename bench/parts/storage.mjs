@@ -82,25 +82,37 @@ export function bytesPart(ctx, dataset) {
   };
 }
 
-/** Spawn to the first 200 answer to GET /timestamp of an anchored commitment, polling every 2 ms. */
-async function startupOnce(dataDir, hex) {
+/**
+ * Spawn to the first 200 answer to GET /timestamp of an anchored commitment, polling every 2 ms. Also
+ * returns when each JSON log line's msg first appeared (ms after spawn). opts: `nodeArgs` go to node itself
+ * (e.g. --cpu-prof); with `keep` the calendar is left running and returned as `child` (with its `url`).
+ */
+export async function startupOnce(dataDir, hex, { keep = false, nodeArgs = [] } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [CLI, 'calendar', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--uri', url, '--log-format', 'json'];
   const t0 = performance.now();
   const [node, ...flags] = cliNode();
-  const child = spawnTracked(node, [...flags, ...args]);
+  const child = spawnTracked(node, [...flags, ...nodeArgs, ...args]);
   let listeningMs = NaN;
+  const marks = {};
   child.onLine((l) => {
-    if (Number.isNaN(listeningMs) && l.includes('"calendar listening"')) listeningMs = performance.now() - t0;
+    const at = performance.now() - t0;
+    if (Number.isNaN(listeningMs) && l.includes('"calendar listening"')) listeningMs = at;
+    const msg = /"msg":"([^"]*)"/.exec(l)?.[1];
+    if (msg !== undefined && !(msg in marks)) marks[msg] = Math.round(at * 10) / 10;
   });
+  let answered = false;
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`calendar exited ${child.exitCode}: ${child.output().stderr.slice(-1000)}`);
       if (performance.now() - t0 > 60_000) throw new Error('calendar did not answer within 60 s');
       try {
         const r = await httpGet(`${url}/timestamp/${hex}`, 2_000);
-        if (r.status === 200) return { firstAnswerMs: performance.now() - t0, listeningMs, rss: memoryOf(child.pid).rss, command: args };
+        if (r.status === 200) {
+          answered = true;
+          return { firstAnswerMs: performance.now() - t0, listeningMs, marks, rss: memoryOf(child.pid).rss, command: args, ...(keep ? { child, url } : {}) };
+        }
         throw new Error(`GET /timestamp answered ${r.status}`);
       } catch (err) {
         if (!/ECONNREFUSED|ECONNRESET/.test(String(err?.code ?? err))) throw err;
@@ -108,7 +120,7 @@ async function startupOnce(dataDir, hex) {
       }
     }
   } finally {
-    await stopProcess(child);
+    if (!keep || !answered) await stopProcess(child);
   }
 }
 
