@@ -13,6 +13,8 @@
  *   BENCH_GET_CONNECTIONS  connections for the GET /timestamp runs (100)
  *   BENCH_PROFILE=1        also write CPU profiles of the calendar to bench/results/profiles
  *   BENCH_KEEP=1           keep the temporary data directories
+ *   BENCH_CURVE_SIZES      part 9 (only with BENCH_ONLY=9): calendar sizes in commitments (1000000,10000000,30000000)
+ *   BENCH_CURVE_MIRROR_SECONDS  part 9: longest mirror catch-up measured per size, else its first this many seconds (180)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -25,11 +27,15 @@ import { timestampPart } from './parts/timestamp.mjs';
 import { buildAnchoredDataset, bytesPart, memoryPart, reindexPart, startupPart } from './parts/storage.mjs';
 import { externalPart } from './parts/external.mjs';
 import { takeoverPart } from './parts/takeover.mjs';
+import { costCurvePart } from './parts/cost-curve.mjs';
 
 const env = process.env;
 const num = (name, dflt) => (env[name] === undefined || env[name] === '' ? dflt : Number(env[name]));
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const wanted = (id) => !only || only.has(id) || only.has(id.replace(/[a-z]$/, ''));
+/** Parts that run only when BENCH_ONLY names them (they take long and write gigabytes). */
+const OPT_IN = new Set(['9']);
+const curveSizes = (env.BENCH_CURVE_SIZES || '1000000,10000000,30000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0).sort((a, b) => a - b);
 
 function log(msg) {
   process.stderr.write(`${msg}\n`);
@@ -104,6 +110,7 @@ async function runAll(limit, workDir) {
   const baselines = [];
   const run = async (id, title, fn, always = false) => {
     if (!always && !wanted(id)) return;
+    if (OPT_IN.has(id) && !only?.has(id)) return;
     log(`\n[${id}] ${title}`);
     const started = performance.now();
     try {
@@ -167,10 +174,13 @@ async function runAll(limit, workDir) {
   await run('7b', 'bench/anchor.mjs: runAnchorBench()', () => externalPart(ctx, 'anchor.mjs', 'runAnchorBench'));
   await run('7c', 'bench/mirror.mjs: runMirrorBench()', () => externalPart(ctx, 'mirror.mjs', 'runMirrorBench'));
   await run('8', 'import-otsd of a reference calendar directory (bench/takeover.mjs)', () => takeoverPart());
+  await run('9', `cost curve: calendars of ${curveSizes.map((n) => n.toLocaleString('en-US')).join(', ')} commitments`, () =>
+    costCurvePart(ctx, { sizes: curveSizes, mirrorSeconds: num('BENCH_CURVE_MIRROR_SECONDS', 180) }),
+  );
   if (baselines.length > 0) parts.set('1', { id: '1', title: 'bare node:http baseline (fixed 200-byte body)', status: 'ok', figures: baselines });
 
   machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-  const order = ['1', '2', '2b', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c', '8'];
+  const order = ['1', '2', '2b', '3', '4', '5', '6a', '6b', '6c', '7a', '7b', '7c', '8', '9'];
   const list = order.filter((id) => parts.has(id)).map((id) => parts.get(id));
   const result = {
     finishedAt: new Date().toISOString(),
@@ -187,6 +197,7 @@ async function runAll(limit, workDir) {
       getConnections: ctx.getConnections,
       getDistinct: ctx.getDistinct,
       getHot: ctx.getHot,
+      ...(parts.has('9') ? { curveSizes } : {}),
       profiled: ctx.profile,
     },
     parts: list,
