@@ -30,6 +30,7 @@ export const UNIT_TESTS = [
   'test/index/commit-samples.test.ts',
   'test/index/heal.test.ts',
   'test/index/legacy-commitments.test.ts',
+  'test/index/tree-reads.test.ts',
   'test/journal/group-commit.test.ts',
   'test/journal/journal-basics.test.ts',
   'test/journal/payload-codec.test.ts',

@@ -76,6 +76,11 @@ export class AnchorTrees {
     return { commitment, levels: blockPathLevels(commitments, i - first) };
   }
 
+  /** Closes the tree files kept open for reading. */
+  close(): void {
+    this.#trees.close();
+  }
+
   /** Removes every stored tree (a rebuild from the first record). */
   clear(): void {
     this.#trees.clear();

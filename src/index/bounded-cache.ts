@@ -19,6 +19,11 @@ export class BoundedCache<K, V> {
     readonly weigh: (v: V) => number,
   ) {}
 
+  /** The weight held now. */
+  get total(): number {
+    return this.#total;
+  }
+
   get(key: K): V | undefined {
     const hit = this.#map.get(key);
     if (!hit) return undefined;

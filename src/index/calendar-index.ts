@@ -165,6 +165,7 @@ export class CalendarIndex {
     this.#unsubscribe?.();
     this.#commits.close();
     this.#anchorFile.close();
+    this.#trees.close();
   }
 }
 

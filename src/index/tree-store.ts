@@ -8,7 +8,7 @@
  * aligned power-of-two block has exactly the subtree the whole tree has there, carried nodes included.
  * Derived data: written without fsync; a file of the wrong size is rebuilt.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoundedCache } from './bounded-cache.js';
 
@@ -37,10 +37,15 @@ export function upperLevelSizes(leafCount: number): number[] {
   return sizes;
 }
 
+/** Tree files kept open for reading the nodes of a path from a tree the cache does not hold. */
+const OPEN_FILES = 256;
+
 export class TreeStore {
   readonly #dir: string;
   /** Whole tree files as read (32 bytes a node after the header): no object per node, so the budget is their bytes. */
   readonly #cache: BoundedCache<number, Buffer>;
+  /** Open tree files (checked once for their size and header), least recently used first. */
+  readonly #open = new Map<number, number>();
 
   constructor(dir: string, cacheBytes: number) {
     this.#dir = dir;
@@ -70,6 +75,7 @@ export class TreeStore {
     const tmp = `${this.#path(seq)}.tmp`;
     writeFileSync(tmp, buf);
     renameSync(tmp, this.#path(seq));
+    this.#closeFile(seq);
     this.#cache.set(seq, buf);
   }
 
@@ -83,25 +89,37 @@ export class TreeStore {
     }
   }
 
-  /** The stored tree's nodes on block `block`'s path, or undefined when the file is missing or damaged (the caller rebuilds it). */
+  /**
+   * The stored tree's nodes on block `block`'s path, or undefined when the file is missing or damaged (the caller
+   * rebuilds it). From the cache when it holds the tree; else the whole file is read into it while it has room,
+   * and once it is full (a calendar of many anchors) only the path's nodes are read, one 32-byte read a level.
+   */
   path(seq: number, leafCount: number, block: number): UpperPath | undefined {
-    const buf = this.#bytes(seq, leafCount);
-    if (buf === undefined) return undefined;
+    const sizes = upperLevelSizes(leafCount);
+    let buf = this.#cache.get(seq);
+    if (buf !== undefined && buf.readUInt32BE(4) !== leafCount) return undefined;
+    if (buf === undefined && this.#cache.total + fileSize(leafCount) <= this.#cache.capacity) {
+      buf = this.#readWhole(seq, leafCount);
+      if (buf === undefined) return undefined;
+    }
+    const fd = buf === undefined ? this.#fileOf(seq, leafCount) : undefined;
+    if (buf === undefined && fd === undefined) return undefined;
     const levels: UpperPath = [];
     let at = HEADER;
-    for (const [l, n] of upperLevelSizes(leafCount).entries()) {
+    for (const [l, n] of sizes.entries()) {
       const level = new Array<Uint8Array>(n);
       const sibling = (block >> l) ^ 1;
-      if (n > 1 && sibling < n) level[sibling] = buf.subarray(at + sibling * 32, at + sibling * 32 + 32);
+      if (n > 1 && sibling < n) {
+        const from = at + sibling * 32;
+        level[sibling] = buf !== undefined ? buf.subarray(from, from + 32) : readNode(fd as number, from);
+      }
       levels.push(level);
       at += n * 32;
     }
     return levels;
   }
 
-  #bytes(seq: number, leafCount: number): Buffer | undefined {
-    const hit = this.#cache.get(seq);
-    if (hit) return hit.readUInt32BE(4) === leafCount ? hit : undefined;
+  #readWhole(seq: number, leafCount: number): Buffer | undefined {
     let buf: Buffer;
     try {
       buf = readFileSync(this.#path(seq));
@@ -113,16 +131,65 @@ export class TreeStore {
     return buf;
   }
 
+  /** The open tree file of `seq`, checked for its size and header when opened; undefined when missing or damaged. */
+  #fileOf(seq: number, leafCount: number): number | undefined {
+    let fd = this.#open.get(seq);
+    if (fd !== undefined) {
+      this.#open.delete(seq);
+      this.#open.set(seq, fd);
+      return fd;
+    }
+    try {
+      fd = openSync(this.#path(seq), 'r');
+    } catch {
+      return undefined;
+    }
+    const header = Buffer.alloc(HEADER);
+    if (fstatSync(fd).size !== fileSize(leafCount) || readSync(fd, header, 0, HEADER, 0) !== HEADER || header.readUInt32BE(0) !== MAGIC || header.readUInt32BE(4) !== leafCount) {
+      closeSync(fd);
+      return undefined;
+    }
+    this.#open.set(seq, fd);
+    if (this.#open.size > OPEN_FILES) {
+      const [oldest, old] = this.#open.entries().next().value as [number, number];
+      this.#open.delete(oldest);
+      closeSync(old);
+    }
+    return fd;
+  }
+
+  #closeFile(seq: number): void {
+    const fd = this.#open.get(seq);
+    if (fd === undefined) return;
+    this.#open.delete(seq);
+    closeSync(fd);
+  }
+
+  /** Closes the tree files kept open. */
+  close(): void {
+    for (const fd of this.#open.values()) closeSync(fd);
+    this.#open.clear();
+  }
+
   remove(seq: number): void {
+    this.#closeFile(seq);
     this.#cache.delete(seq);
     rmSync(this.#path(seq), { force: true });
   }
 
   clear(): void {
+    this.close();
     this.#cache.clear();
     rmSync(this.#dir, { recursive: true, force: true });
     mkdirSync(this.#dir, { recursive: true });
   }
+}
+
+/** The 32-byte node at `position` of an open tree file (its size was checked when it was opened). */
+function readNode(fd: number, position: number): Uint8Array {
+  const node = Buffer.allocUnsafe(32);
+  if (readSync(fd, node, 0, 32, position) !== 32) throw new RangeError(`a tree file ends before byte ${position + 32}`);
+  return node;
 }
 
 /** Bytes of the tree file of an anchor of `leafCount` leaves. */
