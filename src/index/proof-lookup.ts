@@ -13,6 +13,13 @@ export type Lookup =
   | { kind: 'pending'; commitNumber: number }
   | { kind: 'unknown' };
 
+/**
+ * What a cached proof costs beyond its bytes, as a heap snapshot counts it: its Uint8Array and ArrayBuffer with
+ * the backing store's malloc overhead (about 460 B), the 88-character hex key, the map slot and the Lookup and
+ * AnchorInfo reference (about 1.5 KB in all for a 965-byte proof).
+ */
+const ENTRY_COST = 600;
+
 export class ProofLookup {
   readonly #reader: CommitReader;
   readonly #anchors: AnchorSet;
@@ -23,7 +30,7 @@ export class ProofLookup {
     this.#reader = reader;
     this.#anchors = anchors;
     this.#trees = trees;
-    this.#proofs = new BoundedCache(proofCacheBytes, (l) => (l.kind === 'complete' ? l.proof.length + 200 : 100));
+    this.#proofs = new BoundedCache(proofCacheBytes, (l) => (l.kind === 'complete' ? l.proof.length + ENTRY_COST : 100));
   }
 
   /** `key`: the commitment in lower-case hex, when the caller has it already (it keys the proof cache). */
