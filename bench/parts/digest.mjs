@@ -145,7 +145,11 @@ export async function digestPart(ctx, opts) {
     figure('  digests per commitment (median; at most one per connection and --max-batch)', ticks.steady.digestsPerTickMedian, ''),
     figure(`  commitments/s (${1000 / opts.tickMs} on the tick grid, more with full batches)`, ticks.steady.ticksPerSecond, '/s'),
     figure('  tick time, commit + fsync + answers (p99)', ticks.steady.tickMsP99, 'ms'),
-    figure(agg ? 'aggregator peak RSS under this load' : 'calendar peak RSS under this load', mem.peakRss / 2 ** 20, 'MB'),
+    figure(agg ? 'aggregator peak RSS under this load' : 'calendar peak RSS under this load', mem.peakRss / 2 ** 20, 'MB', {
+      target: { op: '<=', value: 300 },
+      ratio: mem.peakRss / Math.max(before.memory.peakRss, after.memory.peakRss),
+      ratioTarget: { op: '<=', value: 1.5 },
+    }),
     figure('  bare node:http peak RSS, same load', Math.max(before.memory.peakRss, after.memory.peakRss) / 2 ** 20, 'MB'),
   ];
   return {
