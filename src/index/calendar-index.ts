@@ -88,8 +88,8 @@ export class CalendarIndex {
   static async open(opts: IndexOptions): Promise<CalendarIndex> {
     const index = new CalendarIndex(opts);
     try {
-      const from = consistentPrefix({ commits: index.#commits, anchorFile: index.#anchorFile, trees: index.#trees }, opts.journal, opts.log ?? silentLog);
-      index.#writer.resumeAt(from);
+      const { from, listed } = consistentPrefix({ commits: index.#commits, anchorFile: index.#anchorFile, trees: index.#trees }, opts.journal, opts.log ?? silentLog);
+      index.#writer.resumeAt(from, listed);
       await index.#writer.catchUp(opts.progress);
     } catch (err) {
       index.close();

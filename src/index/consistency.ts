@@ -1,7 +1,7 @@
 /**
  * @module Opening the index against its journal: how much of the derived files still agrees with the journal, so that only the rest is re-derived. The files are written without fsync, so after a crash they may be short, torn or (damaged) wrong; the journal decides.
  */
-import type { Journal } from '../journal/index.js';
+import type { Journal, JournalRecord, RecordLocation } from '../journal/index.js';
 import type { Log } from '../log/log.js';
 import type { AnchorIndexFile } from './anchor-index-file.js';
 import type { AnchorTrees } from './anchor-trees.js';
@@ -14,13 +14,20 @@ export interface IndexFiles {
   trees: AnchorTrees;
 }
 
+/** An anchor or revocation record listed in anchors.idx, as read from the journal while checking the listing. */
+export interface ListedRecord {
+  loc: RecordLocation;
+  record: JournalRecord;
+}
+
 /**
  * Where re-deriving starts: just after the last indexed commit, if both files agree with the journal up to it;
  * otherwise 0, with everything removed (rebuilt from the first record). Entries beyond the journal (a cut torn
  * tail) are cut; anchor entries after the last commit are dropped and re-derived, so the two unsynced files
- * can never disagree about what they hold.
+ * can never disagree about what they hold. `listed` holds the anchor and revocation records the kept entries name,
+ * read once here for the check and handed on, so opening reads each of them once.
  */
-export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): number {
+export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): { from: number; listed: ListedRecord[] } {
   const { commits, anchorFile } = files;
   const size = journal.head().size;
   // never ahead of the journal
@@ -32,20 +39,26 @@ export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log):
     else hi = mid;
   }
   if (lo < commits.count) commits.truncate(lo);
-  if (commits.count === 0) return rebuildFromStart(files);
+  if (commits.count === 0) return { from: rebuildFromStart(files), listed: [] };
   const last = commits.entry(commits.count - 1);
   const kept = anchorFile.entries.filter((e) => e.seq < last.seq);
+  const listed: ListedRecord[] = [];
   const consistent =
     entryMatchesJournal(journal, last) &&
     // every record below the last commit is either a commit (counted) or an anchor/revocation (listed)
     commits.count === last.seq + 1 - kept.length &&
-    kept.every((e) => kindAt(journal, e.seq, e.offset) === e.kind);
+    kept.every((e) => {
+      const record = recordAt(journal, e.seq, e.offset);
+      if (record?.type !== e.kind) return false;
+      listed.push({ loc: { seq: e.seq, offset: e.offset }, record });
+      return true;
+    });
   if (!consistent) {
     log('warn', 'index does not match the journal; rebuilding it', { commitments: commits.count });
-    return rebuildFromStart(files);
+    return { from: rebuildFromStart(files), listed: [] };
   }
   if (kept.length !== anchorFile.entries.length) anchorFile.truncateToCount(kept.length);
-  return last.seq + 1;
+  return { from: last.seq + 1, listed };
 }
 
 /** Empties every index file: the next apply starts from journal record 0. */
@@ -65,10 +78,10 @@ function entryMatchesJournal(journal: Journal, e: CommitEntry): boolean {
   }
 }
 
-function kindAt(journal: Journal, seq: number, offset: number): string | undefined {
+function recordAt(journal: Journal, seq: number, offset: number): JournalRecord | undefined {
   try {
     const r = journal.readSync({ seq, offset });
-    return r.seq === seq ? r.type : undefined;
+    return r.seq === seq ? r : undefined;
   } catch {
     return undefined;
   }

@@ -55,9 +55,12 @@ export class IndexWriter {
     return this.#failure;
   }
 
-  /** Loads the anchors and revocations listed in anchors.idx and continues after record `from` (open). */
-  resumeAt(from: number): void {
-    for (const e of this.#anchorFile.entries) this.#loadListed(e.kind, { seq: e.seq, offset: e.offset });
+  /** Loads the anchors and revocations listed in anchors.idx, as the consistency check read them, and continues after record `from` (open). */
+  resumeAt(from: number, listed: readonly LocatedRecord[]): void {
+    for (const { record, loc } of listed) {
+      if (record.type === 'anchor') this.#addAnchor(record, loc, false);
+      else if (record.type === 'revocation') this.#revoke(record.revocation.anchorSeq);
+    }
     this.#indexedSize = from;
   }
 
