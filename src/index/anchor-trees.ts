@@ -1,8 +1,8 @@
 /**
  * @module Anchor checking and trees: an anchor is checked (its ranges name indexed commitments, its tip is their merkle tip) before its tree is stored, and the levels any proof needs are read from the stored upper tree and a recomputed block of leaves.
  *
- * Contract: `check` and `store` only hash and write derived files (trees/, no fsync); `upper` and
- * `block` rebuild whatever is missing. Lookups are synchronous, so one instance serves them all.
+ * Contract: `check` and `store` only hash and write derived files (trees/, no fsync); `upperPath` rebuilds a
+ * missing tree and `block` reads only the journal. Lookups are synchronous, so one instance serves them all.
  */
 import { merkleLevels } from '../ots/index.js';
 import type { AnchorInfo } from './anchor-set.js';

@@ -200,8 +200,7 @@ export class CommitIndexFile {
 
   entry(n: number): CommitEntry {
     if (!(n >= 0 && n < this.#count)) throw new RangeError(`commit number ${n} out of range 0..${this.#count - 1}`);
-    readFull(this.#fd, this.#one, ENTRY_SIZE, n * ENTRY_SIZE);
-    return decodeEntry(this.#one, 0);
+    return this.#readEntryAt(n);
   }
 
   /** Entries [from, from + count) in one read. */

@@ -1,10 +1,11 @@
 /**
  * @module Opening the index against its journal: how much of the derived files still agrees with the journal, so that only the rest is re-derived. The files are written without fsync, so after a crash they may be short, torn or (damaged) wrong; the journal decides.
  */
-import type { Journal, JournalRecord, RecordLocation } from '../journal/index.js';
+import type { Journal, JournalRecord } from '../journal/index.js';
 import type { Log } from '../log/log.js';
 import type { AnchorIndexFile } from './anchor-index-file.js';
 import type { AnchorTrees } from './anchor-trees.js';
+import type { LocatedRecord } from './index-writer.js';
 import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
 import { readU32 } from './commit-reader.js';
 
@@ -14,12 +15,6 @@ export interface IndexFiles {
   trees: AnchorTrees;
 }
 
-/** An anchor or revocation record listed in anchors.idx, as read from the journal while checking the listing. */
-export interface ListedRecord {
-  loc: RecordLocation;
-  record: JournalRecord;
-}
-
 /**
  * Where re-deriving starts: just after the last indexed commit, if both files agree with the journal up to it;
  * otherwise 0, with everything removed (rebuilt from the first record). Entries beyond the journal (a cut torn
@@ -27,7 +22,7 @@ export interface ListedRecord {
  * can never disagree about what they hold. `listed` holds the anchor and revocation records the kept entries name,
  * read once here for the check and handed on, so opening reads each of them once.
  */
-export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): { from: number; listed: ListedRecord[] } {
+export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): { from: number; listed: LocatedRecord[] } {
   const { commits, anchorFile } = files;
   const size = journal.head().size;
   // never ahead of the journal
@@ -42,7 +37,7 @@ export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log):
   if (commits.count === 0) return { from: rebuildFromStart(files), listed: [] };
   const last = commits.entry(commits.count - 1);
   const kept = anchorFile.entries.filter((e) => e.seq < last.seq);
-  const listed: ListedRecord[] = [];
+  const listed: LocatedRecord[] = [];
   const consistent =
     entryMatchesJournal(journal, last) &&
     // every record below the last commit is either a commit (counted) or an anchor/revocation (listed)
