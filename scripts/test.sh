@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh test
-npx tsc -p tsconfig.build.json
+npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
 npx vitest run "$@"
