@@ -36,6 +36,7 @@ export const UNIT_TESTS = [
   'test/journal/payload-codec.test.ts',
   'test/journal/record-codec.test.ts',
   'test/journal/recovery.test.ts',
+  'test/journal/head-mark.test.ts',
   'test/journal/scan-speed.test.ts',
   'test/journal/segments.test.ts',
   'test/journal/write-faults.test.ts',

@@ -5,6 +5,7 @@ import { DurableWriteError, type FileIo, errnoOf, fsyncDir, writeAll, writeFileD
 import { FatalJournalError, JournalSequenceError, JournalWriteError } from './errors.js';
 import { HeadHasher } from './head-hash.js';
 import { encodeSidecar, segmentName, sidecarName } from './layout.js';
+import { writeHeadMark } from './head-mark.js';
 import { FRAME_OVERHEAD, type Frame, decodeFrame, encodeFrameInto } from './record-codec.js';
 import type { RecoveredJournal } from './recovery.js';
 import type { JournalRecord, RecordLocation, RecordType } from './types.js';
@@ -51,6 +52,8 @@ export class GroupCommitWriter {
   #activeFd: number | undefined;
   #activeBytes: number;
   #activeOffsets: number[];
+  /** Head hash before the active segment's first record. */
+  #activeStartHash: Uint8Array;
   /** The active segment is full but its sidecar could not be written: write it before creating the next. */
   #sealPending = false;
   #queue: PendingAppend[] = [];
@@ -69,6 +72,7 @@ export class GroupCommitWriter {
     this.#activeFd = fd;
     this.#activeBytes = state.activeBytes;
     this.#activeOffsets = state.activeOffsets;
+    this.#activeStartHash = state.activeStartHash;
   }
 
   static async start(dir: string, io: FileIo, log: Log, state: RecoveredJournal, onDurable: (r: DurableRecords) => void): Promise<GroupCommitWriter> {
@@ -119,12 +123,26 @@ export class GroupCommitWriter {
     while (this.#running) await this.#running;
   }
 
+  /** Settles every queued append, leaves the head mark of a clean close (head-mark.ts) and closes the active segment. */
   async close(): Promise<void> {
     await this.drain();
+    await this.#markHead();
     if (this.#activeFd !== undefined) {
       const fd = this.#activeFd;
       this.#activeFd = undefined;
       await this.#io.close(fd);
+    }
+  }
+
+  /** Only after a clean run, and only for a segment that is not full (a full one has its sidecar). Never fails the close. */
+  async #markHead(): Promise<void> {
+    const records = this.#activeOffsets.length;
+    if (this.#failed || this.#activeFd === undefined || records === 0 || records === this.#segmentRecords) return;
+    const at = { firstSeq: (this.#segments - 1) * this.#segmentRecords, size: this.#size, segmentBytes: this.#activeBytes, hash: this.#hasher.hash, startHash: this.#activeStartHash };
+    try {
+      await writeHeadMark(this.#io, this.#dir, at);
+    } catch (err) {
+      this.#log('warn', 'journal: could not leave the mark of a clean close; the next open walks the whole active segment', { error: String(err) });
     }
   }
 
@@ -293,6 +311,7 @@ export class GroupCommitWriter {
     this.#segments++;
     this.#activeBytes = 0;
     this.#activeOffsets = [];
+    this.#activeStartHash = this.#hasher.hash;
     if (old !== undefined) await this.#io.close(old).catch((err: unknown) => this.#log('warn', 'journal: close of a sealed segment failed', { error: String(err) }));
   }
 

@@ -19,6 +19,8 @@ const SEQ_DIGITS = 16;
 export const SEGMENT_SUFFIX = '.seg';
 export const SIDECAR_SUFFIX = '.end';
 export const CUT_SUFFIX = '.cut';
+/** The active segment's end at the last clean close (head-mark.ts). */
+export const HEAD_MARK_SUFFIX = '.head';
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
 export function segmentName(firstSeq: number): string {
@@ -27,6 +29,10 @@ export function segmentName(firstSeq: number): string {
 
 export function sidecarName(firstSeq: number): string {
   return String(firstSeq).padStart(SEQ_DIGITS, '0') + SIDECAR_SUFFIX;
+}
+
+export function headMarkName(firstSeq: number): string {
+  return String(firstSeq).padStart(SEQ_DIGITS, '0') + HEAD_MARK_SUFFIX;
 }
 
 /** First seq named by a segment file name, or -1 when the name is not a well-formed segment name. */

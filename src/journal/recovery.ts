@@ -20,6 +20,7 @@ import {
   sidecarName,
 } from './layout.js';
 import { decodeFrame, readFrame } from './record-codec.js';
+import { readHeadMark, resumePoint, type ResumePoint } from './head-mark.js';
 import type { RecordLocation } from './types.js';
 import type { Log } from '../log/log.js';
 
@@ -34,6 +35,8 @@ export interface RecoveredJournal {
   activeBytes: number;
   /** Start offset of each record of the active segment. */
   activeOffsets: number[];
+  /** Head hash before the active segment's first record (the previous sidecar's). */
+  activeStartHash: Uint8Array;
 }
 
 /** Reads the format file, or creates it (durably) in an empty directory. */
@@ -91,11 +94,14 @@ interface TailWalk {
   problem?: string;
 }
 
-/** Walks one segment's bytes from its first record: frames, CRCs, seq continuity, payloads, the record count. */
-export function walkSegment(bytes: Uint8Array, firstSeq: number, segmentRecords: number, startHash: Uint8Array): TailWalk {
-  const hasher = new HeadHasher(startHash);
-  const offsets: number[] = [];
-  let at = 0;
+/**
+ * Walks one segment's bytes from its first record, or from `resume` (records already known good, head-mark.ts):
+ * frames, CRCs, seq continuity, payloads, the record count.
+ */
+export function walkSegment(bytes: Uint8Array, firstSeq: number, segmentRecords: number, startHash: Uint8Array, resume?: ResumePoint): TailWalk {
+  const hasher = new HeadHasher(resume?.hash ?? startHash);
+  const offsets: number[] = resume?.offsets ?? [];
+  let at = resume?.at ?? 0;
   let problem: string | undefined;
   while (at < bytes.length) {
     if (offsets.length === segmentRecords) {
@@ -165,7 +171,7 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
   const segments = listSegments(dir, names, segmentRecords);
   if (segments === 0) {
     checkHint(opts, segmentRecords, 0, 'it holds no segment file');
-    return { segmentRecords, segments: 0, size: 0, hash: emptyHeadHash(), activeBytes: 0, activeOffsets: [] };
+    return { segmentRecords, segments: 0, size: 0, hash: emptyHeadHash(), activeBytes: 0, activeOffsets: [], activeStartHash: emptyHeadHash() };
   }
 
   let hash = emptyHeadHash();
@@ -176,7 +182,10 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
   const name = segmentName(firstSeq);
   const path = join(dir, name);
   const bytes = fs.readFileSync(path);
-  const walk = walkSegment(bytes, firstSeq, segmentRecords, hash);
+  // after a clean close, the records up to its mark were walked before: one CRC over them says they are unchanged
+  const mark = readHeadMark(dir, firstSeq);
+  const resume = mark === undefined ? undefined : resumePoint(bytes, mark, firstSeq, segmentRecords, hash);
+  const walk = walkSegment(bytes, firstSeq, segmentRecords, hash, resume);
   const size = firstSeq + walk.records;
   const sidecar = readSidecarFile(dir, active, segmentRecords);
   if (sidecar !== undefined) {
@@ -195,7 +204,7 @@ export async function recoverJournal(opts: RecoverOptions): Promise<RecoveredJou
     await writeFileDurably(io, dir, sidecarName(firstSeq), encodeSidecar({ size, segmentBytes: walk.goodBytes, hash: walk.hash }));
     log('info', 'journal: sealed a full segment whose sidecar was not written before a stop', { segment: name });
   }
-  return { segmentRecords, segments, size, hash: walk.hash, activeBytes: walk.goodBytes, activeOffsets: walk.offsets };
+  return { segmentRecords, segments, size, hash: walk.hash, activeBytes: walk.goodBytes, activeOffsets: walk.offsets, activeStartHash: hash };
 }
 
 /**
