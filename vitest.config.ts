@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'test/http/dispatch.test.ts',
   'test/index/anchor-set.test.ts',
   'test/index/commit-samples.test.ts',
+  'test/index/anchor-records.test.ts',
   'test/index/heal.test.ts',
   'test/index/legacy-commitments.test.ts',
   'test/index/tree-reads.test.ts',

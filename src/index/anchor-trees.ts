@@ -53,6 +53,11 @@ export class AnchorTrees {
     return this.#trees.has(anchor.seq, anchor.leafCount);
   }
 
+  /** The anchors whose upper tree has a file (one directory listing; see TreeStore.storedSeqs). */
+  storedSeqs(): Set<number> {
+    return this.#trees.storedSeqs();
+  }
+
   /** The stored upper tree's nodes on the path of block `block` of an anchor, the tree rebuilt if it is missing. */
   upperPath(anchor: AnchorInfo, block: number): UpperPath {
     const stored = this.#trees.path(anchor.seq, anchor.leafCount, block);

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal, RecordLocation } from '../journal/index.js';
 import { type Log, silentLog } from '../log/log.js';
-import { AnchorIndexFile } from './anchor-index-file.js';
+import { AnchorIndexFile, RECORDS_SUFFIX } from './anchor-index-file.js';
 import { AnchorSet } from './anchor-set.js';
 import { AnchorTrees } from './anchor-trees.js';
 import { CommitIndexFile, SAMPLES_SUFFIX, type IndexWrite } from './commit-index.js';
@@ -212,5 +212,6 @@ export function removeIndexFiles(dir: string): void {
   rmSync(join(dir, COMMITS_FILE), { force: true });
   rmSync(join(dir, COMMITS_FILE + SAMPLES_SUFFIX), { force: true });
   rmSync(join(dir, ANCHORS_FILE), { force: true });
+  rmSync(join(dir, ANCHORS_FILE + RECORDS_SUFFIX), { force: true });
   rmSync(join(dir, TREES_DIR), { recursive: true, force: true });
 }

@@ -20,7 +20,8 @@ export interface IndexFiles {
  * otherwise 0, with everything removed (rebuilt from the first record). Entries beyond the journal (a cut torn
  * tail) are cut; anchor entries after the last commit are dropped and re-derived, so the two unsynced files
  * can never disagree about what they hold. `listed` holds the anchor and revocation records the kept entries name,
- * read once here for the check and handed on, so opening reads each of them once.
+ * from their copies in anchors.idx.records or, for those the copy lacks, read from the journal (and copied), and
+ * is handed on, so opening reads each of them once.
  */
 export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log): { from: number; listed: LocatedRecord[] } {
   const { commits, anchorFile } = files;
@@ -38,13 +39,20 @@ export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log):
   const last = commits.entry(commits.count - 1);
   const kept = anchorFile.entries.filter((e) => e.seq < last.seq);
   const listed: LocatedRecord[] = [];
+  // the copies in anchors.idx.records are each the record their entry names; only the others are read here
+  const copies = anchorFile.takeCopies();
+  const read: JournalRecord[] = [];
   const consistent =
     entryMatchesJournal(journal, last) &&
     // every record below the last commit is either a commit (counted) or an anchor/revocation (listed)
     commits.count === last.seq + 1 - kept.length &&
-    kept.every((e) => {
-      const record = recordAt(journal, e.seq, e.offset);
-      if (record?.type !== e.kind) return false;
+    kept.every((e, i) => {
+      let record = copies[i];
+      if (record === undefined) {
+        record = recordAt(journal, e.seq, e.offset);
+        if (record?.type !== e.kind) return false;
+        read.push(record);
+      }
       listed.push({ loc: { seq: e.seq, offset: e.offset }, record });
       return true;
     });
@@ -53,6 +61,7 @@ export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log):
     return { from: rebuildFromStart(files), listed: [] };
   }
   if (kept.length !== anchorFile.entries.length) anchorFile.truncateToCount(kept.length);
+  anchorFile.copy(read);
   return { from: last.seq + 1, listed };
 }
 

@@ -57,8 +57,9 @@ export class IndexWriter {
 
   /** Loads the anchors and revocations listed in anchors.idx, as the consistency check read them, and continues after record `from` (open). */
   resumeAt(from: number, listed: readonly LocatedRecord[]): void {
+    const stored = this.#trees.storedSeqs();
     for (const { record, loc } of listed) {
-      if (record.type === 'anchor') this.#addAnchor(record, loc, false);
+      if (record.type === 'anchor') this.#addAnchor(record, loc, false, stored);
       else if (record.type === 'revocation') this.#revoke(record.revocation.anchorSeq);
     }
     this.#indexedSize = from;
@@ -114,7 +115,7 @@ export class IndexWriter {
       } else {
         // commit entries first: an anchor's tree is built from the commitments the index holds
         this.#commits.append(commits.splice(0));
-        this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset });
+        this.#anchorFile.append({ kind: record.type, seq: loc.seq, offset: loc.offset }, record);
         if (record.type === 'anchor') this.#addAnchor(record, loc, true);
         else this.#revoke(record.revocation.anchorSeq);
       }
@@ -181,10 +182,11 @@ export class IndexWriter {
    * merkle tip of their leaves. A bad anchor is logged and ignored (its commitments stay pending) — the journal
    * is the truth, but a proof is only served when it is right.
    */
-  #addAnchor(r: Extract<JournalRecord, { type: 'anchor' }>, loc: RecordLocation, fresh: boolean): void {
+  #addAnchor(r: Extract<JournalRecord, { type: 'anchor' }>, loc: RecordLocation, fresh: boolean, stored?: ReadonlySet<number>): void {
     const a = r.anchor;
     const info: AnchorInfo = { seq: loc.seq, offset: loc.offset, tip: a.tip, ranges: a.ranges, timestamp: a.timestamp, leafCount: countLeaves(a.ranges), revoked: false };
-    if (fresh || !this.#trees.has(info)) {
+    // an anchor without a tree is checked again (a bad one never had a tree); a tree of the wrong size is rebuilt when read
+    if (fresh || !(stored ? stored.has(info.seq) : this.#trees.has(info))) {
       try {
         this.#trees.store(info);
       } catch (err) {

@@ -8,7 +8,7 @@
  * aligned power-of-two block has exactly the subtree the whole tree has there, carried nodes included.
  * Derived data: written without fsync; a file of the wrong size is rebuilt.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoundedCache } from './bounded-cache.js';
 
@@ -36,6 +36,8 @@ export function upperLevelSizes(leafCount: number): number[] {
   while (n > 1) sizes.push((n = Math.ceil(n / 2)));
   return sizes;
 }
+
+const TREE_NAME = /^(\d{16})\.tree$/;
 
 /** Tree files kept open for reading the nodes of a path from a tree the cache does not hold. */
 const OPEN_FILES = 256;
@@ -87,6 +89,19 @@ export class TreeStore {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The anchors with a tree file, from one directory listing (opening the index: one listing instead of a stat per
+   * anchor). A file of the wrong size is found when it is read, and rebuilt then.
+   */
+  storedSeqs(): Set<number> {
+    const seqs = new Set<number>();
+    for (const name of readdirSync(this.#dir)) {
+      const m = TREE_NAME.exec(name);
+      if (m?.[1] !== undefined) seqs.add(Number(m[1]));
+    }
+    return seqs;
   }
 
   /**

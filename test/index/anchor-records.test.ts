@@ -1,0 +1,118 @@
+/**
+ * anchors.idx.records: the index opens from its copy of the anchor and revocation records without reading
+ * them from the journal; a copy that is torn, damaged or missing is used up to there, the rest read from the
+ * journal and copied again; the answers are the same every time. Tree files are found by one listing, and a
+ * missing one is rebuilt.
+ */
+import { describe, it, expect, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../src/journal/index.js';
+import { CalendarIndex } from '../../src/index/index.js';
+import { Calendar } from '../../src/calendar/calendar.js';
+import { OP_SHA256, bitcoinAttestation, encodePath, merkleRoot, opAppend, sha256 } from '../../src/ots/index.js';
+
+const RECORDS = 'anchors.idx.records';
+
+/** 410 commitments, 5 anchors over the first 390 (one revoked and anchored again), in `dir`. */
+async function build(dir: string): Promise<void> {
+  const journal = await Journal.open({ dir: join(dir, 'journal'), log: () => undefined });
+  const index = await CalendarIndex.open({ dir: join(dir, 'index'), journal });
+  try {
+    let i = 0;
+    const calendar = new Calendar({ journal, index, hmacKey: new Uint8Array(32).fill(3), uri: 'https://calendar.example', now: () => 1_700_000_000 + i / 4 });
+    for (; i < 400; i++) await calendar.commit(sha256(new TextEncoder().encode(`root ${i}`)));
+    const all = Array.from({ length: 400 }, (_, n) => index.commitment(n));
+    const anchor = async (start: number, end: number, height: number): Promise<void> => {
+      const tip = merkleRoot(all.slice(start, end).map((c) => sha256(c)));
+      await calendar.appendAnchor({ tip, ranges: [{ start, end }], timestamp: encodePath([opAppend(new Uint8Array([height & 0xff])), OP_SHA256], bitcoinAttestation(height)) });
+    };
+    await anchor(0, 100, 800_000);
+    await anchor(100, 200, 800_001);
+    await anchor(200, 300, 800_002);
+    const revoked = index.anchors.find(250)?.seq;
+    if (revoked === undefined) throw new Error('no anchor over 250');
+    await calendar.appendRevocation(revoked, 'reorg');
+    await anchor(200, 300, 800_010);
+    await anchor(300, 390, 800_011);
+    // commitments after the anchors: the anchor entries lie below the index's last commit entry
+    for (; i < 410; i++) await calendar.commit(sha256(new TextEncoder().encode(`root ${i}`)));
+  } finally {
+    index.close();
+    await journal.close();
+  }
+}
+
+/** Every commitment's answer, and how many journal reads opening the index took. */
+async function answers(dir: string): Promise<{ answers: string[]; openReads: number }> {
+  const journal = await Journal.open({ dir: join(dir, 'journal'), log: () => undefined });
+  const reads = vi.spyOn(journal, 'readSync');
+  const index = await CalendarIndex.open({ dir: join(dir, 'index'), journal });
+  const openReads = reads.mock.calls.length;
+  reads.mockRestore();
+  try {
+    const calendar = new Calendar({ journal, index, hmacKey: new Uint8Array(32).fill(3), uri: 'https://calendar.example', now: () => 1_700_000_200 });
+    return {
+      openReads,
+      answers: Array.from({ length: 410 }, (_, n) => {
+        const a = calendar.answer(index.commitment(n));
+        return a.kind === 'complete' ? Buffer.from(a.proof).toString('hex') : a.kind;
+      }),
+    };
+  } finally {
+    index.close();
+    await journal.close();
+  }
+}
+
+describe('the copy of the anchor records', () => {
+  it('is what the index opens from, and is used up to where it is torn, damaged or missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otsc-anchor-records-'));
+    await build(dir);
+    const records = join(dir, 'index', RECORDS);
+    const full = statSync(records).size;
+    expect(full).toBeGreaterThan(0);
+
+    const first = await answers(dir);
+    expect(first.answers.filter((a) => a !== 'pending')).toHaveLength(390);
+    // the last commit entry is read to check the index against the journal; the six records come from the copy
+    expect(first.openReads).toBe(1);
+
+    // torn in its fourth record: the first three come from the copy, the other three from the journal
+    const bytes = readFileSync(records);
+    truncateSync(records, full - 30);
+    const torn = await answers(dir);
+    expect(torn.answers).toEqual(first.answers);
+    expect(torn.openReads).toBeGreaterThan(1);
+    expect(readFileSync(records)).toEqual(bytes);
+    expect((await answers(dir)).openReads).toBe(1);
+
+    // a damaged byte in the first record: nothing of the copy is used, and it is written again
+    const damaged = Buffer.from(bytes);
+    damaged[20] = (damaged[20] as number) ^ 0x55;
+    writeFileSync(records, damaged);
+    const fromJournal = await answers(dir);
+    expect(fromJournal.answers).toEqual(first.answers);
+    expect(fromJournal.openReads).toBe(7);
+    expect(readFileSync(records)).toEqual(bytes);
+
+    // no copy at all (an index written before it existed)
+    rmSync(records);
+    expect((await answers(dir)).answers).toEqual(first.answers);
+    expect(readFileSync(records)).toEqual(bytes);
+  });
+
+  it('with a tree file missing: the tree is rebuilt, and the answers are the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otsc-anchor-records-'));
+    await build(dir);
+    const first = await answers(dir);
+    const trees = join(dir, 'index', 'trees');
+    const some = readdirSync(trees).filter((n) => n.endsWith('.tree'));
+    expect(some.length).toBe(5);
+    rmSync(join(trees, some[1] as string));
+    truncateSync(join(trees, some[2] as string), 20);
+    expect((await answers(dir)).answers).toEqual(first.answers);
+    expect(existsSync(join(trees, some[1] as string))).toBe(true);
+  });
+});
