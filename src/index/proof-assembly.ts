@@ -29,7 +29,7 @@ export function assembleProof(args: { leaf: number; blockLevels: readonly Uint8A
 /**
  * The levels of a block of leaves as a merkle path from leaf `inBlock` reads them (`writeMerklePath`,
  * `merklePathSize`): every level at its full length, holding only the siblings on that leaf's path, each the root
- * of the leaves under it. A full block of 8 costs 11 hashes (1 + 3 + 7) where all its levels cost 15, and the
+ * of the leaves under it. A full block of 4 costs 4 hashes (1 + 3) where all its levels cost 7, and the
  * leaf's own hash is not needed at all. `commitments` are the block's, in leaf order.
  */
 export function blockPathLevels(commitments: readonly Uint8Array[], inBlock: number): Uint8Array[][] {
