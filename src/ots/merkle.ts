@@ -26,6 +26,12 @@ export function makeMerkleTree(stamps: readonly Timestamp[]): Timestamp {
   return level[0] as Timestamp;
 }
 
+/**
+ * The 64 bytes a pair of 32-byte nodes is hashed from: one for the module, as each level is computed
+ * synchronously (a new one per tree cost more than the hashing of a small tree).
+ */
+const PAIR = Buffer.allocUnsafe(64);
+
 /** One level up. The common all-32-byte case hashes through one reused 64-byte buffer. */
 function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
   const n = level.length;
@@ -50,7 +56,7 @@ function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
 /** All levels of the tree over `leaves`: levels[0] is `leaves`, the last level is `[root]`. */
 export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
   if (leaves.length === 0) throw new RangeError('"leaves" expected at least one leaf, got none');
-  const pair = Buffer.allocUnsafe(64);
+  const pair = PAIR;
   const levels: Uint8Array[][] = [[...leaves]];
   let level = levels[0] as Uint8Array[];
   while (level.length > 1) {
@@ -63,7 +69,7 @@ export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
 /** The root alone, keeping one level in memory at a time. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) throw new RangeError('"leaves" expected at least one leaf, got none');
-  const pair = Buffer.allocUnsafe(64);
+  const pair = PAIR;
   let level: readonly Uint8Array[] = leaves;
   while (level.length > 1) level = parentLevel(level, pair);
   return level[0] as Uint8Array;
