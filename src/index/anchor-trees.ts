@@ -81,7 +81,7 @@ export class AnchorTrees {
     return { commitment, levels: blockPathLevels(commitments, i - first) };
   }
 
-  /** Closes the tree files kept open for reading. */
+  /** Closes the tree file kept open for reading. */
   close(): void {
     this.#trees.close();
   }

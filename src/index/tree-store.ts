@@ -6,10 +6,23 @@
  * odd node carried up) is cut at level BLOCK_LEVEL: the levels above are stored, 32 bytes a node; the
  * 2^BLOCK_LEVEL leaves under a level-BLOCK_LEVEL node are recomputed from their commitments on demand. An
  * aligned power-of-two block has exactly the subtree the whole tree has there, carried nodes included.
- * Derived data: written without fsync; a file of the wrong size is rebuilt.
+ *
+ * Files: every tree is appended to `trees.dat` and located by an entry in `trees.idx`, so a calendar of many
+ * anchors reads any tree through one open file. Inside a tree, the stored levels are laid out in bands of
+ * BAND_LEVELS levels: a band is a run of groups, each holding GROUP_NODES nodes of the band's lowest level and
+ * the nodes above them within the band, so the nodes a path needs in a band are in one group and a path from
+ * disk costs one read per band (three for an anchor of a few thousand leaves) instead of one per level.
+ *
+ *   trees.idx  16-byte entries: anchor seq (u64 BE), offset of its tree in trees.dat (u64 BE); the last wins
+ *   trees.dat  per tree: magic (u32 BE), leaf count (u32 BE), anchor seq (u64 BE), CRC-32 of the bands
+ *              (u32 BE), 4 zero bytes, then the bands
+ *
+ * Derived data: written without fsync. A tree is checked whole (header and CRC) the first time this process
+ * reads it; one that fails is rebuilt (appended again), and the space of the old one is reclaimed by `reindex`.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { BoundedCache } from './bounded-cache.js';
 
 /**
@@ -19,8 +32,17 @@ import { BoundedCache } from './bounded-cache.js';
  */
 export const BLOCK_LEVEL = 2;
 export const BLOCK_LEAVES = 1 << BLOCK_LEVEL;
-const HEADER = 8;
-const MAGIC = 0x4f545400 + BLOCK_LEVEL; // "OTT" and the cut level: a file cut elsewhere is rebuilt
+const HEADER = 24;
+const MAGIC = 0x4f545410 + BLOCK_LEVEL; // "OTT", banded, and the cut level: a tree laid out otherwise is rebuilt
+
+/** Levels per band and nodes of a band's lowest level per group: a group is 16 + 8 + 4 + 2 nodes, 960 bytes. */
+const BAND_LEVELS = 4;
+const GROUP_NODES = 1 << BAND_LEVELS;
+/** First slot in a group of each level of its band. */
+const SLOT_OF_LEVEL = [0, 16, 24, 28];
+const GROUP_BYTES = 30 * 32;
+const ENTRY = 16;
+const LEGACY_TREE = /^\d{16}\.tree$/;
 
 /**
  * An anchor's stored upper levels as a merkle path from one block reads them (`writeMerklePath`): every level at
@@ -38,177 +60,197 @@ export function upperLevelSizes(leafCount: number): number[] {
   return sizes;
 }
 
-const TREE_NAME = /^(\d{16})\.tree$/;
+/** Where each band starts (after the header) and the tree's whole size, for `leafCount` leaves. */
+function layoutOf(leafCount: number): { sizes: number[]; bandAt: number[]; bytes: number } {
+  const sizes = upperLevelSizes(leafCount);
+  const bandAt: number[] = [];
+  let at = HEADER;
+  for (let level = 0; level < sizes.length; level += BAND_LEVELS) {
+    bandAt.push(at);
+    at += Math.ceil((sizes[level] as number) / GROUP_NODES) * GROUP_BYTES;
+  }
+  return { sizes, bandAt, bytes: at };
+}
 
-/** Tree files kept open for reading the nodes of a path from a tree the cache does not hold. */
-const OPEN_FILES = 256;
+/** Byte position, in a tree, of node `i` of stored level `level`. */
+function nodeAt(bandAt: readonly number[], level: number, i: number): number {
+  const band = Math.floor(level / BAND_LEVELS);
+  const j = level - band * BAND_LEVELS;
+  const group = i >> (BAND_LEVELS - j);
+  const inGroup = i - (group << (BAND_LEVELS - j));
+  return (bandAt[band] as number) + group * GROUP_BYTES + ((SLOT_OF_LEVEL[j] as number) + inGroup) * 32;
+}
 
 export class TreeStore {
-  readonly #dir: string;
-  /** Whole tree files as read (32 bytes a node after the header): no object per node, so the budget is their bytes. */
+  readonly #dat: number;
+  readonly #idx: number;
+  #datBytes: number;
+  #idxBytes: number;
+  /** Where each anchor's tree starts in trees.dat. */
+  readonly #at = new Map<number, number>();
+  /** Trees checked whole (header and CRC) by this process: their bands are then read as they are. */
+  readonly #checked = new Set<number>();
+  /** Anchors whose tree was in a file of an earlier layout, removed on open: stored, as far as opening goes. */
+  readonly #legacy = new Set<number>();
+  /** Whole trees as read (their bytes, header included): no object per node, so the budget is their bytes. */
   readonly #cache: BoundedCache<number, Buffer>;
-  /** Open tree files (checked once for their size and header), least recently used first. */
-  readonly #open = new Map<number, number>();
 
   constructor(dir: string, cacheBytes: number) {
-    this.#dir = dir;
     mkdirSync(dir, { recursive: true });
+    // one file per tree, as earlier versions stored them: replaced by trees.dat. Their anchors were checked when
+    // the files were written, so they count as stored (not checked again on open) and are rebuilt when first read.
+    for (const name of readdirSync(dir)) {
+      if (!LEGACY_TREE.test(name)) continue;
+      this.#legacy.add(Number(name.slice(0, 16)));
+      rmSync(join(dir, name), { force: true });
+    }
+    this.#dat = openSync(join(dir, 'trees.dat'), constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.#idx = openSync(join(dir, 'trees.idx'), constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.#datBytes = fstatSync(this.#dat).size;
+    const idx = readAll(this.#idx);
+    this.#idxBytes = idx.length - (idx.length % ENTRY);
+    if (this.#idxBytes !== idx.length) ftruncateSync(this.#idx, this.#idxBytes);
+    for (let at = 0; at < this.#idxBytes; at += ENTRY) {
+      const seq = idx.readUInt32BE(at) * 0x1_0000_0000 + idx.readUInt32BE(at + 4);
+      const offset = idx.readUInt32BE(at + 8) * 0x1_0000_0000 + idx.readUInt32BE(at + 12);
+      // an entry for a tree whose bytes did not all reach the file (a crash): as if it were not there
+      if (offset + HEADER <= this.#datBytes) this.#at.set(seq, offset);
+    }
     this.#cache = new BoundedCache(cacheBytes, (b) => b.length + 64);
   }
 
-  #path(seq: number): string {
-    return join(this.#dir, `${String(seq).padStart(16, '0')}.tree`);
-  }
-
-  /** Stores the levels from BLOCK_LEVEL up of a full `merkleLevels` result. */
+  /** Stores the levels from BLOCK_LEVEL up of a full `merkleLevels` result, as the tree of anchor `seq`. */
   write(seq: number, levels: readonly (readonly Uint8Array[])[]): void {
     const leafCount = levels[0]?.length ?? 0;
     const upper = levels.slice(Math.min(BLOCK_LEVEL, levels.length - 1));
-    const nodes = upper.reduce((s, l) => s + l.length, 0);
-    const buf = Buffer.alloc(HEADER + nodes * 32);
+    const { bandAt, bytes } = layoutOf(leafCount);
+    const buf = Buffer.alloc(bytes);
+    upper.forEach((level, l) => level.forEach((node, i) => buf.set(node, nodeAt(bandAt, l, i))));
     buf.writeUInt32BE(MAGIC, 0);
     buf.writeUInt32BE(leafCount, 4);
-    let at = HEADER;
-    for (const level of upper) {
-      for (const node of level) {
-        buf.set(node, at);
-        at += 32;
-      }
-    }
-    const tmp = `${this.#path(seq)}.tmp`;
-    writeFileSync(tmp, buf);
-    renameSync(tmp, this.#path(seq));
-    this.#closeFile(seq);
+    buf.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 8);
+    buf.writeUInt32BE(seq % 0x1_0000_0000, 12);
+    buf.writeUInt32BE(crc32(buf.subarray(HEADER)), 16);
+    const offset = this.#datBytes;
+    writeFully(this.#dat, buf, offset);
+    this.#datBytes += buf.length;
+    const entry = Buffer.alloc(ENTRY);
+    entry.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
+    entry.writeUInt32BE(seq % 0x1_0000_0000, 4);
+    entry.writeUInt32BE(Math.floor(offset / 0x1_0000_0000), 8);
+    entry.writeUInt32BE(offset % 0x1_0000_0000, 12);
+    writeFully(this.#idx, entry, this.#idxBytes);
+    this.#idxBytes += ENTRY;
+    this.#at.set(seq, offset);
+    this.#checked.add(seq);
     this.#cache.set(seq, buf);
   }
 
-  /** Whether the tree file is there with the size `leafCount` leaves need (its header is checked when it is read). */
+  /** Whether a tree for `leafCount` leaves is stored for the anchor (it is checked whole when first read). */
   has(seq: number, leafCount: number): boolean {
-    if (this.#cache.get(seq) !== undefined) return true;
-    try {
-      return statSync(this.#path(seq)).size === fileSize(leafCount);
-    } catch {
-      return false;
-    }
+    const offset = this.#at.get(seq);
+    return offset !== undefined && offset + layoutOf(leafCount).bytes <= this.#datBytes;
   }
 
-  /**
-   * The anchors with a tree file, from one directory listing (opening the index: one listing instead of a stat per
-   * anchor). A file of the wrong size is found when it is read, and rebuilt then.
-   */
+  /** The anchors with a stored tree (opening the index: from trees.idx as read, no file per anchor). */
   storedSeqs(): Set<number> {
-    const seqs = new Set<number>();
-    for (const name of readdirSync(this.#dir)) {
-      const m = TREE_NAME.exec(name);
-      if (m?.[1] !== undefined) seqs.add(Number(m[1]));
-    }
-    return seqs;
+    return new Set([...this.#at.keys(), ...this.#legacy]);
   }
 
   /**
-   * The stored tree's nodes on block `block`'s path, or undefined when the file is missing or damaged (the caller
-   * rebuilds it). From the cache when it holds the tree; else the whole file is read into it while it has room,
-   * and once it is full (a calendar of many anchors) only the path's nodes are read, one 32-byte read a level.
+   * The stored tree's nodes on block `block`'s path, or undefined when it is missing or damaged (the caller
+   * rebuilds it). From the cache when it holds the tree; else the whole tree is read (and checked, the first time)
+   * into it while it has room, and once it is full (a calendar of many anchors) only the path's group in each band.
    */
   path(seq: number, leafCount: number, block: number): UpperPath | undefined {
-    const sizes = upperLevelSizes(leafCount);
+    const layout = layoutOf(leafCount);
     let buf = this.#cache.get(seq);
-    if (buf !== undefined && buf.readUInt32BE(4) !== leafCount) return undefined;
-    if (buf === undefined && this.#cache.total + fileSize(leafCount) <= this.#cache.capacity) {
-      buf = this.#readWhole(seq, leafCount);
+    if (buf === undefined && (!this.#checked.has(seq) || this.#cache.total + layout.bytes <= this.#cache.capacity)) {
+      buf = this.#readWhole(seq, leafCount, layout.bytes);
       if (buf === undefined) return undefined;
     }
-    const fd = buf === undefined ? this.#fileOf(seq, leafCount) : undefined;
-    if (buf === undefined && fd === undefined) return undefined;
+    if (buf !== undefined && buf.readUInt32BE(4) !== leafCount) return undefined;
+    const offset = this.#at.get(seq);
+    if (offset === undefined) return undefined;
+    const groups = new Map<number, Buffer>();
     const levels: UpperPath = [];
-    let at = HEADER;
-    for (const [l, n] of sizes.entries()) {
+    for (const [l, n] of layout.sizes.entries()) {
       const level = new Array<Uint8Array>(n);
       const sibling = (block >> l) ^ 1;
       if (n > 1 && sibling < n) {
-        const from = at + sibling * 32;
-        level[sibling] = buf !== undefined ? buf.subarray(from, from + 32) : readNode(fd as number, from);
+        const at = nodeAt(layout.bandAt, l, sibling);
+        if (buf !== undefined) {
+          level[sibling] = buf.subarray(at, at + 32);
+        } else {
+          const band = Math.floor(l / BAND_LEVELS);
+          let group = groups.get(band);
+          const groupAt = at - ((at - (layout.bandAt[band] as number)) % GROUP_BYTES);
+          if (group === undefined) groups.set(band, (group = this.#read(offset + groupAt, GROUP_BYTES)));
+          level[sibling] = group.subarray(at - groupAt, at - groupAt + 32);
+        }
       }
       levels.push(level);
-      at += n * 32;
     }
     return levels;
   }
 
-  #readWhole(seq: number, leafCount: number): Buffer | undefined {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.#path(seq));
-    } catch {
-      return undefined;
-    }
-    if (buf.length !== fileSize(leafCount) || buf.readUInt32BE(0) !== MAGIC || buf.readUInt32BE(4) !== leafCount) return undefined;
-    this.#cache.set(seq, buf);
+  /** Reads and checks a whole tree; keeps it in the cache while the cache has room. Undefined when it is missing or damaged. */
+  #readWhole(seq: number, leafCount: number, bytes: number): Buffer | undefined {
+    const offset = this.#at.get(seq);
+    if (offset === undefined || offset + bytes > this.#datBytes) return undefined;
+    const buf = this.#read(offset, bytes);
+    const fine =
+      buf.readUInt32BE(0) === MAGIC &&
+      buf.readUInt32BE(4) === leafCount &&
+      buf.readUInt32BE(8) * 0x1_0000_0000 + buf.readUInt32BE(12) === seq &&
+      buf.readUInt32BE(16) === crc32(buf.subarray(HEADER));
+    if (!fine) return undefined;
+    this.#checked.add(seq);
+    if (this.#cache.total + bytes <= this.#cache.capacity) this.#cache.set(seq, buf);
     return buf;
   }
 
-  /** The open tree file of `seq`, checked for its size and header when opened; undefined when missing or damaged. */
-  #fileOf(seq: number, leafCount: number): number | undefined {
-    let fd = this.#open.get(seq);
-    if (fd !== undefined) {
-      this.#open.delete(seq);
-      this.#open.set(seq, fd);
-      return fd;
+  #read(position: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#dat, buf, done, length - done, position + done);
+      if (n === 0) throw new RangeError(`trees.dat ends before byte ${position + length}`);
+      done += n;
     }
-    try {
-      fd = openSync(this.#path(seq), 'r');
-    } catch {
-      return undefined;
-    }
-    const header = Buffer.alloc(HEADER);
-    if (fstatSync(fd).size !== fileSize(leafCount) || readSync(fd, header, 0, HEADER, 0) !== HEADER || header.readUInt32BE(0) !== MAGIC || header.readUInt32BE(4) !== leafCount) {
-      closeSync(fd);
-      return undefined;
-    }
-    this.#open.set(seq, fd);
-    if (this.#open.size > OPEN_FILES) {
-      const [oldest, old] = this.#open.entries().next().value as [number, number];
-      this.#open.delete(oldest);
-      closeSync(old);
-    }
-    return fd;
+    return buf;
   }
 
-  #closeFile(seq: number): void {
-    const fd = this.#open.get(seq);
-    if (fd === undefined) return;
-    this.#open.delete(seq);
-    closeSync(fd);
-  }
-
-  /** Closes the tree files kept open. */
   close(): void {
-    for (const fd of this.#open.values()) closeSync(fd);
-    this.#open.clear();
+    closeSync(this.#dat);
+    closeSync(this.#idx);
   }
 
-  remove(seq: number): void {
-    this.#closeFile(seq);
-    this.#cache.delete(seq);
-    rmSync(this.#path(seq), { force: true });
-  }
-
+  /** Removes every stored tree. */
   clear(): void {
-    this.close();
+    ftruncateSync(this.#dat, 0);
+    ftruncateSync(this.#idx, 0);
+    this.#datBytes = 0;
+    this.#idxBytes = 0;
+    this.#at.clear();
+    this.#checked.clear();
+    this.#legacy.clear();
     this.#cache.clear();
-    rmSync(this.#dir, { recursive: true, force: true });
-    mkdirSync(this.#dir, { recursive: true });
   }
 }
 
-/** The 32-byte node at `position` of an open tree file (its size was checked when it was opened). */
-function readNode(fd: number, position: number): Uint8Array {
-  const node = Buffer.allocUnsafe(32);
-  if (readSync(fd, node, 0, 32, position) !== 32) throw new RangeError(`a tree file ends before byte ${position + 32}`);
-  return node;
+function readAll(fd: number): Buffer {
+  const buf = Buffer.alloc(fstatSync(fd).size);
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return buf.subarray(0, done);
 }
 
-/** Bytes of the tree file of an anchor of `leafCount` leaves. */
-function fileSize(leafCount: number): number {
-  return HEADER + upperLevelSizes(leafCount).reduce((s, n) => s + n, 0) * 32;
+function writeFully(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
 }

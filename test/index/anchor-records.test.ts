@@ -1,8 +1,7 @@
 /**
  * anchors.idx.records: the index opens from its copy of the anchor and revocation records without reading
  * them from the journal; a copy that is torn, damaged or missing is used up to there, the rest read from the
- * journal and copied again; the answers are the same every time. Tree files are found by one listing, and a
- * missing one is rebuilt.
+ * journal and copied again; the answers are the same every time. A damaged or lost tree is rebuilt.
  */
 import { describe, it, expect, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -103,16 +102,39 @@ describe('the copy of the anchor records', () => {
     expect(readFileSync(records)).toEqual(bytes);
   });
 
-  it('with a tree file missing: the tree is rebuilt, and the answers are the same', async () => {
+  it('with a damaged tree, or trees.idx lost: the trees are rebuilt, and the answers are the same', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'otsc-anchor-records-'));
     await build(dir);
     const first = await answers(dir);
-    const trees = join(dir, 'index', 'trees');
-    const some = readdirSync(trees).filter((n) => n.endsWith('.tree'));
-    expect(some.length).toBe(5);
-    rmSync(join(trees, some[1] as string));
-    truncateSync(join(trees, some[2] as string), 20);
+    const dat = join(dir, 'index', 'trees', 'trees.dat');
+    const size = statSync(dat).size;
+    // a byte inside the second tree (five of equal size; the third is the revoked anchor's, never read again)
+    const bytes = readFileSync(dat);
+    const at = Math.floor(size / 5) + 100;
+    bytes[at] = (bytes[at] as number) ^ 0x01;
+    writeFileSync(dat, bytes);
     expect((await answers(dir)).answers).toEqual(first.answers);
-    expect(existsSync(join(trees, some[1] as string))).toBe(true);
+    expect(statSync(dat).size).toBeGreaterThan(size);
+    const idx = join(dir, 'index', 'trees', 'trees.idx');
+    const seqs = new Set<number>();
+    const entries = readFileSync(idx);
+    for (let at = 0; at < entries.length; at += 16) seqs.add(entries.readUInt32BE(at + 4));
+    rmSync(idx);
+    expect((await answers(dir)).answers).toEqual(first.answers);
+    expect(existsSync(idx)).toBe(true);
+
+    // trees of the layout with one file per anchor: opening removes them without checking their anchors again,
+    // and each tree is rebuilt when first read
+    rmSync(idx);
+    writeFileSync(dat, '');
+    for (const seq of seqs) writeFileSync(join(dir, 'index', 'trees', `${String(seq).padStart(16, '0')}.tree`), 'old layout');
+    const journal = await Journal.open({ dir: join(dir, 'journal'), log: () => undefined });
+    const index = await CalendarIndex.open({ dir: join(dir, 'index'), journal });
+    expect(statSync(dat).size).toBe(0);
+    index.close();
+    await journal.close();
+    expect(readdirSync(join(dir, 'index', 'trees')).sort()).toEqual(['trees.dat', 'trees.idx']);
+    expect((await answers(dir)).answers).toEqual(first.answers);
+    expect(statSync(dat).size).toBeGreaterThan(0);
   });
 });
