@@ -3,9 +3,10 @@
  * rescans the journal; and anchors.idx.records, a copy of those records in the same order, so opening reads them
  * in one sequential read instead of one journal read each.
  */
-import { openSync, closeSync, fstatSync, readSync, writeSync, ftruncateSync, constants } from 'node:fs';
+import { openSync, closeSync, writeSync, ftruncateSync, constants } from 'node:fs';
 import { type JournalRecord, decodeRecordAt, encodeRecord } from '../journal/index.js';
 import type { IndexWrite } from './commit-index.js';
+import { readWhole } from './file-reads.js';
 
 /** 16-byte entries: kind (u32 BE: 1 anchor, 2 revocation), journal seq (u64 BE), offset in segment (u32 BE). Derived, not fsynced. */
 const ENTRY = 16;
@@ -48,7 +49,7 @@ export class AnchorIndexFile {
   static open(path: string, write: IndexWrite = writeSync): AnchorIndexFile {
     // read-write without O_APPEND, which would make positional writes ignore their position
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
-    const buf = readAll(fd);
+    const buf = readWhole(fd);
     const count = Math.floor(buf.length / ENTRY);
     if (buf.length % ENTRY !== 0) ftruncateSync(fd, count * ENTRY);
     const entries: AnchorEntry[] = [];
@@ -62,7 +63,7 @@ export class AnchorIndexFile {
       });
     }
     const recordsFd = openSync(path + RECORDS_SUFFIX, constants.O_RDWR | constants.O_CREAT, 0o644);
-    const { ends, copies } = readCopies(readAll(recordsFd), entries);
+    const { ends, copies } = readCopies(readWhole(recordsFd), entries);
     ftruncateSync(recordsFd, ends.at(-1) ?? 0);
     const f = new AnchorIndexFile(fd, entries, recordsFd, ends, copies, write);
     if (entries.length !== count) f.truncateToCount(entries.length);
@@ -123,16 +124,6 @@ export class AnchorIndexFile {
   }
 }
 
-function readAll(fd: number): Buffer {
-  const buf = Buffer.alloc(fstatSync(fd).size);
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSync(fd, buf, done, buf.length - done, done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buf.subarray(0, done);
-}
 
 /** The copies that are each the record their entry names, up to the first that is not (or is torn). */
 function readCopies(bytes: Uint8Array, entries: readonly AnchorEntry[]): { ends: number[]; copies: JournalRecord[] } {

@@ -1,5 +1,6 @@
 /** @module commits.idx: a dense, time-sorted file of fixed 20-byte entries mapping commit numbers to journal locations, searched by time. */
-import { openSync, closeSync, fstatSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, constants } from 'node:fs';
+import { openSync, closeSync, fstatSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, constants } from 'node:fs';
+import { readExactly } from './file-reads.js';
 
 /**
  * Entry n describes the n-th commit record of the journal (the reference server's "commitment index"):
@@ -163,7 +164,7 @@ export class CommitIndexFile {
   }
 
   #readEntryAt(n: number): CommitEntry {
-    readFull(this.#fd, this.#one, ENTRY_SIZE, n * ENTRY_SIZE);
+    readExactly(this.#fd, this.#one, ENTRY_SIZE, n * ENTRY_SIZE, 'commits.idx');
     return decodeEntry(this.#one, 0);
   }
 
@@ -173,7 +174,7 @@ export class CommitIndexFile {
     const buf = Buffer.alloc(chunkEntries * ENTRY_SIZE);
     for (let start = from; start < count; start += chunkEntries) {
       const n = Math.min(chunkEntries, count - start);
-      readFull(this.#fd, buf, n * ENTRY_SIZE, start * ENTRY_SIZE);
+      readExactly(this.#fd, buf, n * ENTRY_SIZE, start * ENTRY_SIZE, 'commits.idx');
       for (let i = 0; i < n; i++) this.#note(start + i, buf.readUInt32BE(i * ENTRY_SIZE), buf.readUInt32BE(i * ENTRY_SIZE + 4));
     }
     this.#count = count;
@@ -213,7 +214,7 @@ export class CommitIndexFile {
       return out;
     }
     const buf = Buffer.allocUnsafe(count * ENTRY_SIZE);
-    readFull(this.#fd, buf, buf.length, from * ENTRY_SIZE);
+    readExactly(this.#fd, buf, buf.length, from * ENTRY_SIZE, 'commits.idx');
     for (let i = 0; i < count; i++) out[i] = decodeEntry(buf, i * ENTRY_SIZE);
     return out;
   }
@@ -256,7 +257,7 @@ export class CommitIndexFile {
       const k = Math.min(n, count);
       if (k === 0) return [];
       const buf = Buffer.alloc(k * ENTRY_SIZE);
-      readFull(fd, buf, k * ENTRY_SIZE, (count - k) * ENTRY_SIZE);
+      readExactly(fd, buf, k * ENTRY_SIZE, (count - k) * ENTRY_SIZE, 'commits.idx');
       return Array.from({ length: k }, (_, i) => decodeEntry(buf, i * ENTRY_SIZE));
     } finally {
       closeSync(fd);
@@ -286,7 +287,7 @@ export class CommitIndexFile {
         const first = block * BLOCK_ENTRIES;
         const n = Math.min(BLOCK_ENTRIES, this.#count - first);
         this.#blockCount = 0;
-        readFull(this.#fd, buf, n * ENTRY_SIZE, first * ENTRY_SIZE);
+        readExactly(this.#fd, buf, n * ENTRY_SIZE, first * ENTRY_SIZE, 'commits.idx');
         this.#blockFirst = first;
         this.#blockCount = n;
         let past = false;
@@ -309,14 +310,6 @@ export class CommitIndexFile {
   }
 }
 
-function readFull(fd: number, buf: Buffer, length: number, position: number): void {
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new RangeError(`commits.idx ends at ${position + done}, expected ${position + length}`);
-    done += n;
-  }
-}
 
 function decodeEntry(buf: Buffer, at: number): CommitEntry {
   return {

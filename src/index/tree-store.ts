@@ -20,10 +20,11 @@
  * Derived data: written without fsync. A tree is checked whole (header and CRC) the first time this process
  * reads it; one that fails is rebuilt (appended again), and the space of the old one is reclaimed by `reindex`.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BoundedCache } from './bounded-cache.js';
+import { readExactly, readWhole, writeExactly } from './file-reads.js';
 
 /**
  * Level 2 (blocks of 4 leaves): a proof costs 4 hashes and one read of 4 commitments; the stored levels take
@@ -107,7 +108,7 @@ export class TreeStore {
     this.#dat = openSync(join(dir, 'trees.dat'), constants.O_RDWR | constants.O_CREAT, 0o644);
     this.#idx = openSync(join(dir, 'trees.idx'), constants.O_RDWR | constants.O_CREAT, 0o644);
     this.#datBytes = fstatSync(this.#dat).size;
-    const idx = readAll(this.#idx);
+    const idx = readWhole(this.#idx);
     this.#idxBytes = idx.length - (idx.length % ENTRY);
     if (this.#idxBytes !== idx.length) ftruncateSync(this.#idx, this.#idxBytes);
     for (let at = 0; at < this.#idxBytes; at += ENTRY) {
@@ -132,14 +133,14 @@ export class TreeStore {
     buf.writeUInt32BE(seq % 0x1_0000_0000, 12);
     buf.writeUInt32BE(crc32(buf.subarray(HEADER)), 16);
     const offset = this.#datBytes;
-    writeFully(this.#dat, buf, offset);
+    writeExactly(this.#dat, buf, offset, 'trees.dat');
     this.#datBytes += buf.length;
     const entry = Buffer.alloc(ENTRY);
     entry.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
     entry.writeUInt32BE(seq % 0x1_0000_0000, 4);
     entry.writeUInt32BE(Math.floor(offset / 0x1_0000_0000), 8);
     entry.writeUInt32BE(offset % 0x1_0000_0000, 12);
-    writeFully(this.#idx, entry, this.#idxBytes);
+    writeExactly(this.#idx, entry, this.#idxBytes, 'trees.idx');
     this.#idxBytes += ENTRY;
     this.#at.set(seq, offset);
     this.#checked.add(seq);
@@ -166,7 +167,7 @@ export class TreeStore {
     const layout = layoutOf(leafCount);
     let buf = this.#cache.get(seq);
     if (buf === undefined && (!this.#checked.has(seq) || this.#cache.total + layout.bytes <= this.#cache.capacity)) {
-      buf = this.#readWhole(seq, leafCount, layout.bytes);
+      buf = this.#readChecked(seq, leafCount, layout.bytes);
       if (buf === undefined) return undefined;
     }
     if (buf !== undefined && buf.readUInt32BE(4) !== leafCount) return undefined;
@@ -195,7 +196,7 @@ export class TreeStore {
   }
 
   /** Reads and checks a whole tree; keeps it in the cache while the cache has room. Undefined when it is missing or damaged. */
-  #readWhole(seq: number, leafCount: number, bytes: number): Buffer | undefined {
+  #readChecked(seq: number, leafCount: number, bytes: number): Buffer | undefined {
     const offset = this.#at.get(seq);
     if (offset === undefined || offset + bytes > this.#datBytes) return undefined;
     const buf = this.#read(offset, bytes);
@@ -212,12 +213,7 @@ export class TreeStore {
 
   #read(position: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.#dat, buf, done, length - done, position + done);
-      if (n === 0) throw new RangeError(`trees.dat ends before byte ${position + length}`);
-      done += n;
-    }
+    readExactly(this.#dat, buf, length, position, 'trees.dat');
     return buf;
   }
 
@@ -239,18 +235,4 @@ export class TreeStore {
   }
 }
 
-function readAll(fd: number): Buffer {
-  const buf = Buffer.alloc(fstatSync(fd).size);
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSync(fd, buf, done, buf.length - done, done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buf.subarray(0, done);
-}
 
-function writeFully(fd: number, buf: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
-}
