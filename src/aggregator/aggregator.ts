@@ -1,6 +1,6 @@
 /** @module The aggregator: collects digests for one tick, gives each a nonce, builds the merkle tree, commits its root upstream and answers every waiting request with its own path (reference-server §2). */
-import { randomBytes, hash } from 'node:crypto';
-import { TAG_APPEND, TAG_SHA256, merkleLevels, merklePathSize, writeMerklePath } from '../ots/index.js';
+import { randomBytes } from 'node:crypto';
+import { TAG_APPEND, TAG_SHA256, merkleLevels, merklePathSize, sha256Into, writeMerklePath } from '../ots/index.js';
 
 /** Bytes of the nonce appended to every digest: the requester learns nothing about the others in its tick. */
 export const NONCE_LENGTH = 16;
@@ -264,12 +264,14 @@ export class Aggregator {
     const n = batch.length;
     const nonces = randomBytes(NONCE_LENGTH * n);
     const leaves: Uint8Array[] = new Array(n);
+    const flat = Buffer.allocUnsafeSlow(32 * n);
+    const scratch = Buffer.allocUnsafe(MAX_DIGEST_LENGTH + NONCE_LENGTH);
     for (let i = 0; i < n; i++) {
       const w = batch[i] as Waiter;
-      const buf = Buffer.allocUnsafe(w.digest.length + NONCE_LENGTH);
-      buf.set(w.digest, 0);
-      nonces.copy(buf, w.digest.length, i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
-      leaves[i] = hash('sha256', buf, 'buffer');
+      scratch.set(w.digest, 0);
+      nonces.copy(scratch, w.digest.length, i * NONCE_LENGTH, (i + 1) * NONCE_LENGTH);
+      sha256Into(scratch.subarray(0, w.digest.length + NONCE_LENGTH), flat, 32 * i);
+      leaves[i] = new Uint8Array(flat.buffer, 32 * i, 32);
     }
     const levels = merkleLevels(leaves);
     const root = levels.at(-1)?.[0] as Uint8Array;

@@ -3,11 +3,11 @@
  *
  * Safe to use concurrently with appends: reads are synchronous preads of durable records.
  */
-import { hash } from 'node:crypto';
 import { isCommitmentLength, type Journal } from '../journal/index.js';
 import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
 import { IndexMismatchError } from './errors.js';
 import type { Ranges } from './proof-assembly.js';
+import { sha256Each } from '../ots/index.js';
 
 /** Commitments read with one pread at most: a few hundred KB. */
 const RUN_ENTRIES = 4096;
@@ -79,11 +79,7 @@ export class CommitReader {
 
   /** sha256 of every commitment in `ranges` (commit numbers), in order: an anchor's merkle leaves. */
   leaves(ranges: Ranges): Uint8Array[] {
-    const leaves: Uint8Array[] = [];
-    for (const r of ranges) {
-      for (const c of this.commitments(r.start, r.end - r.start)) leaves.push(hash('sha256', c, 'buffer'));
-    }
-    return leaves;
+    return sha256Each(this.commitmentsOf(ranges));
   }
 }
 

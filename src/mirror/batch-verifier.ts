@@ -1,7 +1,6 @@
 /** @module Checking a run of upstream records before any is stored: frames and checksums, sequence, the head-hash chain, anchors' tips and timestamps, revocations. */
-import { hash } from 'node:crypto';
 import { HeadHasher, RecordDecodeError, decodeRecordAt, type AnchorRecord, type JournalRecord } from '../journal/index.js';
-import { BytesReader, OtsError, Timestamp, merkleRoot } from '../ots/index.js';
+import { BytesReader, OtsError, Timestamp, merkleRoot, sha256Each } from '../ots/index.js';
 import { AnchorRangeError, AnchorTimestampError, AnchorTipError, HeadHashMismatchError, RecordCorruptError, RevocationError, SequenceError } from './errors.js';
 import { bytesToHex } from '../ots/index.js';
 
@@ -78,14 +77,14 @@ export function verifyBatch(batch: { first: number; count: number; bytes: Uint8A
 /** The anchor's ranges name commitments held before it, their merkle tip is its tip, and its timestamp decodes from that tip. */
 function checkAnchor(seq: number, anchor: AnchorRecord, local: LocalJournalView, fresh: readonly Uint8Array[]): Timestamp {
   const known = local.commitCount + fresh.length;
-  const leaves: Uint8Array[] = [];
+  const named: Uint8Array[] = [];
   for (const r of anchor.ranges) {
     if (r.end > known) throw new AnchorRangeError(seq, `it names commitments [${r.start}, ${r.end}) but only ${known} precede it`);
     const fromLocal = Math.max(0, Math.min(r.end, local.commitCount) - r.start);
-    if (fromLocal > 0) for (const c of local.commitments(r.start, fromLocal)) leaves.push(hash('sha256', c, 'buffer'));
-    for (let n = Math.max(r.start, local.commitCount); n < r.end; n++) leaves.push(hash('sha256', fresh[n - local.commitCount] as Uint8Array, 'buffer'));
+    if (fromLocal > 0) for (const c of local.commitments(r.start, fromLocal)) named.push(c);
+    for (let n = Math.max(r.start, local.commitCount); n < r.end; n++) named.push(fresh[n - local.commitCount] as Uint8Array);
   }
-  const tip = merkleRoot(leaves);
+  const tip = merkleRoot(sha256Each(named));
   if (Buffer.compare(tip, anchor.tip) !== 0) throw new AnchorTipError(seq, bytesToHex(anchor.tip), bytesToHex(tip));
   try {
     const r = new BytesReader(anchor.timestamp);

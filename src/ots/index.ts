@@ -32,7 +32,7 @@ export {
 
 export { bytesToHex, hexToBytes, bytesToReversedHex } from './hex.js';
 export { bytesEqual, compareBytes, concatBytes } from './bytes.js';
-export { sha1, ripemd160, sha256, sha256d, keccak256 } from './hashes.js';
+export { sha1, ripemd160, sha256, sha256d, sha256Each, sha256Into, keccak256 } from './hashes.js';
 export { BytesReader, BytesWriter } from './serialize.js';
 
 export {

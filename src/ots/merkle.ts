@@ -1,5 +1,5 @@
 /** @module The OpenTimestamps merkle tree: parent = sha256(left ‖ right), an odd node carried up unchanged, one item is its own root (ots-format.md §9). */
-import { hash } from 'node:crypto';
+import { sha256Into } from './hashes.js';
 import { type Op, OP_SHA256, TAG_APPEND, TAG_PREPEND, TAG_SHA256, opAppend, opPrepend } from './op.js';
 import { Timestamp } from './timestamp.js';
 
@@ -32,10 +32,15 @@ export function makeMerkleTree(stamps: readonly Timestamp[]): Timestamp {
  */
 const PAIR = Buffer.allocUnsafe(64);
 
-/** One level up. The common all-32-byte case hashes through one reused 64-byte buffer. */
+/**
+ * One level up. The common all-32-byte case hashes through one reused 64-byte buffer, and a level's nodes are
+ * views of one buffer of its own: no ArrayBuffer per node (sha256Into).
+ */
 function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
   const n = level.length;
-  const out: Uint8Array[] = new Array<Uint8Array>((n + 1) >> 1);
+  const m = (n + 1) >> 1;
+  const out: Uint8Array[] = new Array<Uint8Array>(m);
+  const flat = Buffer.allocUnsafeSlow(32 * (n >> 1));
   let j = 0;
   for (let i = 0; i + 1 < n; i += 2) {
     const left = level[i] as Uint8Array;
@@ -43,11 +48,12 @@ function parentLevel(level: readonly Uint8Array[], pair: Buffer): Uint8Array[] {
     if (left.length === 32 && right.length === 32) {
       pair.set(left, 0);
       pair.set(right, 32);
-      // a Buffer is a Uint8Array; not re-wrapping it saves an object per node on the hot path
-      out[j++] = hash('sha256', pair, 'buffer');
+      sha256Into(pair, flat, 32 * j);
     } else {
-      out[j++] = hash('sha256', Buffer.concat([left, right]), 'buffer');
+      sha256Into(Buffer.concat([left, right]), flat, 32 * j);
     }
+    out[j] = new Uint8Array(flat.buffer, 32 * j, 32);
+    j++;
   }
   if (n % 2 === 1) out[j] = level[n - 1] as Uint8Array;
   return out;
@@ -66,13 +72,31 @@ export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
   return levels;
 }
 
-/** The root alone, keeping one level in memory at a time. */
+/**
+ * The root alone. With 32-byte leaves (every tree the calendar builds) the levels are computed in place in one
+ * buffer, no object per node; other leaves go level by level.
+ */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) throw new RangeError('"leaves" expected at least one leaf, got none');
   const pair = PAIR;
-  let level: readonly Uint8Array[] = leaves;
-  while (level.length > 1) level = parentLevel(level, pair);
-  return level[0] as Uint8Array;
+  if (leaves.length === 1 || !leaves.every((l) => l.length === 32)) {
+    let level: readonly Uint8Array[] = leaves;
+    while (level.length > 1) level = parentLevel(level, pair);
+    return level[0] as Uint8Array;
+  }
+  const flat = Buffer.allocUnsafeSlow(32 * leaves.length);
+  for (let i = 0; i < leaves.length; i++) flat.set(leaves[i] as Uint8Array, 32 * i);
+  // node j of the next level overwrites node 2j of this one only after the pair 2j, 2j + 1 was copied out
+  for (let n = leaves.length; n > 1; n = (n + 1) >> 1) {
+    let j = 0;
+    for (let i = 0; i + 1 < n; i += 2, j++) {
+      flat.copy(pair, 0, 32 * i, 32 * i + 64);
+      sha256Into(pair, flat, 32 * j);
+    }
+    if (n % 2 === 1) flat.copy(flat, 32 * j, 32 * (n - 1), 32 * n);
+  }
+  // a copy, so a root kept does not keep the whole buffer
+  return new Uint8Array(flat.subarray(0, 32));
 }
 
 /**

@@ -107,6 +107,8 @@ describe('ots-calendar/ots exports', () => {
       'ripemd160',
       'sha1',
       'sha256',
+      'sha256Each',
+      'sha256Into',
       'sha256d',
       'unknownAttestation',
       'verifyBlockHeaderAttestation',

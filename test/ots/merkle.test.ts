@@ -23,7 +23,10 @@ import {
   opAppend,
   opPrepend,
   pendingAttestation,
+  sha256,
   sha256d,
+  sha256Each,
+  sha256Into,
 } from '../../src/ots/index.js';
 import { askPython, expectOk } from '../fixtures/python/oracle.js';
 import { prng } from './helpers.js';
@@ -165,5 +168,32 @@ describe('writeMerklePath', () => {
       }
     }
     expect(() => writeMerklePath(merkleLevels([new Uint8Array(32)]), 1, new Uint8Array(8), 0)).toThrow(RangeError);
+  });
+});
+
+describe('hashing into buffers', () => {
+  it('sha256Into and sha256Each give the digests sha256 gives, every byte value included', () => {
+    const r = prng(77);
+    const items = [new Uint8Array(0), Uint8Array.from({ length: 256 }, (_, i) => i), ...Array.from({ length: 40 }, (_, i) => r.bytes(i * 3))];
+    const out = Buffer.alloc(32 * items.length + 5, 0xee);
+    items.forEach((item, i) => sha256Into(item, out, 5 + 32 * i));
+    expect(out.subarray(0, 5)).toEqual(Buffer.alloc(5, 0xee));
+    const each = sha256Each(items);
+    items.forEach((item, i) => {
+      expect(bytesToHex(out.subarray(5 + 32 * i, 37 + 32 * i))).toBe(bytesToHex(sha256(item)));
+      expect(bytesToHex(each[i] ?? new Uint8Array())).toBe(bytesToHex(sha256(item)));
+    });
+  });
+
+  it('merkleRoot leaves its leaves as they were and returns a root of its own', () => {
+    const r = prng(5);
+    for (const n of [2, 3, 5, 8, 13, 100]) {
+      const leaves = Array.from({ length: n }, () => r.bytes(32));
+      const copies = leaves.map((l) => new Uint8Array(l));
+      const root = merkleRoot(leaves);
+      expect(leaves).toEqual(copies);
+      expect(root.buffer.byteLength).toBe(32);
+      expect(bytesToHex(root)).toBe(bytesToHex(merkleLevels(leaves).at(-1)?.[0] ?? new Uint8Array()));
+    }
   });
 });
