@@ -47,6 +47,7 @@ export const UNIT_TESTS = [
   'test/mirror/exports.test.ts',
   'test/mirror/follower.test.ts',
   'test/mirror/journal-api.test.ts',
+  'test/mirror/recent-commitments.test.ts',
   'test/mirror/upstream-behind.test.ts',
   'test/net/calendar-client.test.ts',
   'test/net/http-client.test.ts',

@@ -3,6 +3,7 @@ import { FatalJournalError, type Journal, type JournalRecord } from '../journal/
 import type { CalendarIndex } from '../index/index.js';
 import type { AttestationChecker } from './attestation-check.js';
 import { verifyBatch, type LocalJournalView } from './batch-verifier.js';
+import { RecentCommitments } from './recent-commitments.js';
 import { HeadHashMismatchError, MirrorBufferFullError, NodeUnavailableError, SequenceError, UpstreamProtocolError, UpstreamUnavailableError, VerificationFailedError } from './errors.js';
 import type { JournalClient, RecordBatch } from './journal-client.js';
 import { CHUNK_RECORDS, JournalHashes, TAIL_PATH, apiUrl, type JournalHeadInfo } from '../journal/index.js';
@@ -54,10 +55,7 @@ export interface JournalFollowerOptions {
   retryMaxMs?: number;
 }
 
-/**
- * Commitments of the latest batches kept in memory: an anchor usually covers the commitments just before it,
- * often in the previous chunk, and reading them back from the journal one by one costs more than keeping them.
- */
+/** Commitments of the latest batches kept in memory (recent-commitments.ts): 2.9 MB. */
 const RECENT_COMMITMENTS = 65_536;
 
 /** At the head, requests that bring nothing are at most this frequent, however soon the upstream answers. */
@@ -107,9 +105,8 @@ export class JournalFollower {
   readonly #inflight = new Map<number, Promise<RecordBatch | undefined>>();
   /** Aborts the requests of the prefetch window when it is dropped, so retries do not pile up requests still waiting. */
   #window = new AbortController();
-  /** The last commitments appended, `#recent[i]` being commit number `#recentBase + i`. */
-  #recent: Uint8Array[] = [];
-  #recentBase = 0;
+  /** The last commitments appended. */
+  readonly #recent = new RecentCommitments(RECENT_COMMITMENTS);
   #hashes: JournalHashes | undefined;
   readonly stats: FollowerStats = { recordsAppended: 0, bytesAppended: 0, batches: 0, chunksFetched: 0, tailRequests: 0, attestationsChecked: 0, retries: 0 };
 
@@ -294,10 +291,7 @@ export class JournalFollower {
       size: head.size,
       hash: head.hash,
       commitCount: index.commitCount,
-      commitments: (from, count) => {
-        const at = from - this.#recentBase;
-        return at >= 0 && at + count <= this.#recent.length ? this.#recent.slice(at, at + count) : index.commitments(from, count);
-      },
+      commitments: (from, count) => this.#recent.get(from, count) ?? index.commitments(from, count),
       isAnchor: (seq) => index.anchors.get(seq) !== undefined,
     };
   }
@@ -386,16 +380,9 @@ export class JournalFollower {
   }
 
   #remember(commitsBefore: number, records: readonly JournalRecord[]): void {
-    if (this.#recentBase + this.#recent.length !== commitsBefore) {
-      this.#recent = [];
-      this.#recentBase = commitsBefore;
-    }
-    for (const r of records) if (r.type === 'commit') this.#recent.push(r.commitment);
-    const extra = this.#recent.length - RECENT_COMMITMENTS;
-    if (extra > 0) {
-      this.#recent = this.#recent.slice(extra);
-      this.#recentBase += extra;
-    }
+    const commitments: Uint8Array[] = [];
+    for (const r of records) if (r.type === 'commit') commitments.push(r.commitment);
+    this.#recent.append(commitsBefore, commitments);
   }
 
   async #apply(batch: RecordBatch): Promise<void> {
