@@ -124,7 +124,6 @@ export class AnchorIndexFile {
   }
 }
 
-
 /** The copies that are each the record their entry names, up to the first that is not (or is torn). */
 function readCopies(bytes: Uint8Array, entries: readonly AnchorEntry[]): { ends: number[]; copies: JournalRecord[] } {
   const ends: number[] = [];

@@ -310,7 +310,6 @@ export class CommitIndexFile {
   }
 }
 
-
 function decodeEntry(buf: Buffer, at: number): CommitEntry {
   return {
     time: buf.readUInt32BE(at),

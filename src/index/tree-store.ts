@@ -234,5 +234,3 @@ export class TreeStore {
     this.#cache.clear();
   }
 }
-
-

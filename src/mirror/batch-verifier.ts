@@ -1,8 +1,7 @@
 /** @module Checking a run of upstream records before any is stored: frames and checksums, sequence, the head-hash chain, anchors' tips and timestamps, revocations. */
 import { HeadHasher, RecordDecodeError, decodeRecordAt, type AnchorRecord, type JournalRecord } from '../journal/index.js';
-import { BytesReader, OtsError, Timestamp, merkleRoot, sha256Each } from '../ots/index.js';
+import { BytesReader, OtsError, Timestamp, bytesToHex, merkleRoot, sha256Each } from '../ots/index.js';
 import { AnchorRangeError, AnchorTimestampError, AnchorTipError, HeadHashMismatchError, RecordCorruptError, RevocationError, SequenceError } from './errors.js';
-import { bytesToHex } from '../ots/index.js';
 
 /** What the verifier needs to know about the records the mirror already holds. */
 export interface LocalJournalView {
