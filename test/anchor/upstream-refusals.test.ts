@@ -11,9 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { useRegtestNode } from '../fixtures/litecoind.js';
+import { untilBroadcast, useRegtestNode } from '../fixtures/litecoind.js';
 import { startCalendarProcess, type CalendarProcess } from '../fixtures/calendar-process.js';
-import { until } from '../mirror/fixtures/mirror-process.js';
 import { Anchoring, UpstreamStrategy, WalletStamper, upstreamStateFile, type AnchorStrategy } from '../../src/anchor/index.js';
 import { CalendarClient } from '../../src/net/calendar-client.js';
 import { Timestamp, bitcoinAttestation, encodePath, litecoinAttestation, opAppend, type Op } from '../../src/ots/index.js';
@@ -179,7 +178,7 @@ describe('a master whose answers must be refused', () => {
     try {
       const cs = await commit(f.cal, 1);
       await pollUntil(f, () => f.upstream.state.submissions.length > 0, 'the tip at the master', false);
-      await until(async () => (await fetch(`${master.url}/tip`)).status === 200, "the master's transaction", 20_000);
+      await untilBroadcast(regtest.node, master.url);
       await regtest.node.mine(1); // the master's proof is complete at depth 1; ours needs 4
       await pollUntil(f, () => f.upstream.status()['submissionsLate'] === 1, 'the timeout', false);
       expect(f.upstream.problems()).toContain('the master calendar did not complete a proof in time; its commitments went to the next strategy');

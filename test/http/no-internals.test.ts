@@ -7,7 +7,7 @@
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { useRegtestNode } from '../fixtures/litecoind.js';
+import { untilBroadcast, useRegtestNode } from '../fixtures/litecoind.js';
 import { freePort, startCalendarProcess, startServerProcess, tempDir, type CalendarProcess, type ServerProcess } from '../fixtures/calendar-process.js';
 import { startMirrorProcess, until } from '../mirror/fixtures/mirror-process.js';
 import { unlabelledKeys } from '../../src/http/welcome-record.js';
@@ -54,7 +54,7 @@ describe('what clients see', () => {
     // a commitment anchored and one pending, so every section of the pages has something to show
     const posted = await fetch(`${cal.url}/digest`, { method: 'POST', body: randomBytes(32) });
     expect(posted.status).toBe(200);
-    await until(async () => (await fetch(`${cal.url}/tip`)).status === 200, 'a timestamp transaction', 20_000);
+    await untilBroadcast(n, cal.url);
     await n.mine(1);
     await until(async () => ((await (await fetch(`${cal.url}/status`)).json()) as StatusInfo).pendingCommitments === 0, 'the anchor', 20_000);
     await fetch(`${cal.url}/digest`, { method: 'POST', body: randomBytes(32) });

@@ -10,7 +10,7 @@ import { decodeBackupChunk, encodeBackupChunk } from '../../src/mirror/index.js'
 import { buildJournal } from './fixtures/journal-builder.js';
 import { encodeRecord } from '../../src/journal/index.js';
 import { startDoctoringProxy } from './fixtures/doctoring-proxy.js';
-import { useRegtestNode } from '../fixtures/litecoind.js';
+import { untilBroadcast, useRegtestNode } from '../fixtures/litecoind.js';
 import { startCalendarProcess, tempDir, type CalendarProcess } from '../fixtures/calendar-process.js';
 import { getTimestamp, mirrorStatus, startMirrorProcess, until } from './fixtures/mirror-process.js';
 
@@ -64,7 +64,7 @@ describe('mirror of an anchored calendar', () => {
         tickMs: 50,
         args: ['--chain', 'regtest', '--rpc-url', node.rpcUrlWithCredentials, '--rpc-wallet', node.walletName, '--confirmations', '1', '--min-tx-interval', '0', '--poll-interval-ms', '100'],
       });
-      await until(async () => (await fetch(`${cal.url}/tip`)).status === 200, 'the calendar sent its transaction', 20_000);
+      await untilBroadcast(node, cal.url);
       await node.mine(1);
       await until(async () => (await getTimestamp(cal.url, commitments[5] as Uint8Array)).status === 200, 'the calendar anchored', 20_000);
       await until(async () => (await getTimestamp(mirror.url, commitments[5] as Uint8Array)).status === 200, 'the mirror has the anchor', 20_000);
@@ -165,7 +165,7 @@ describe('mirror of an anchored calendar', () => {
     const cal = await startCalendarProcess({ dataDir, tickMs: 50, args: anchoring });
     const checkArgs = ['--backup-protocol', '--backup-poll-seconds', '1', '--rpc-url', node.rpcUrlWithCredentials, '--chain', 'regtest'];
     try {
-      await until(async () => (await fetch(`${cal.url}/tip`)).status === 200, 'the calendar sent its transaction', 20_000);
+      await untilBroadcast(node, cal.url);
       await node.mine(1);
       await until(async () => (await fetch(`${cal.url}/experimental/backup/0`)).status === 200, 'chunk 0 is complete', 20_000);
 
