@@ -26,7 +26,8 @@ export interface AppDeps extends CalendarRoutesDeps, DonationRoutesDeps {
 const ALLOW = 'GET, HEAD, POST, OPTIONS';
 
 export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResponse> {
-  const route = async (req: HttpRequest): Promise<HttpResponse> => {
+  // not async: a POST /digest waits for its tick on the aggregator's promise alone, with no frames of ours kept
+  const route = (req: HttpRequest): HttpResponse | Promise<HttpResponse> => {
     const { method, path } = req;
     if (method === 'OPTIONS') return { status: 204, headers: { ...PREFLIGHT_HEADERS, allow: ALLOW, 'cache-control': CACHE.status }, body: '' };
     const isGet = method === 'GET' || method === 'HEAD';
@@ -70,17 +71,22 @@ export function createApp(deps: AppDeps): (req: HttpRequest) => Promise<HttpResp
     if (isGet) return textResponse(404, 'Not found', CACHE.unknownPath);
     return methodNotAllowed(ALLOW);
   };
-  return async (req) => {
-    let res: HttpResponse;
+  const failed = (err: unknown): HttpResponse => withCors(errorResponse(err, deps.onError));
+  return (req) => {
+    let res: HttpResponse | Promise<HttpResponse>;
     try {
-      res = await route(req);
+      res = route(req);
     } catch (err) {
-      res = errorResponse(err, deps.onError);
+      return Promise.resolve(failed(err));
     }
-    // a prepared header object carries them already (HttpResponse)
-    if (res.headers['access-control-allow-origin'] === undefined) Object.assign(res.headers, CORS_HEADERS);
-    return res;
+    return res instanceof Promise ? res.then(withCors, failed) : Promise.resolve(withCors(res));
   };
+}
+
+/** CORS on every answer; a prepared header object carries it already and is left alone (HttpResponse). */
+function withCors(res: HttpResponse): HttpResponse {
+  if (res.headers['access-control-allow-origin'] === undefined) Object.assign(res.headers, CORS_HEADERS);
+  return res;
 }
 
 function methodNotAllowed(allow: string): HttpResponse {

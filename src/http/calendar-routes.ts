@@ -21,10 +21,14 @@ export interface CalendarRoutesDeps {
   pendingCacheControl?: string;
 }
 
-export async function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): Promise<HttpResponse> {
+/** Answers once the digest's commitment is durable; not async, so a waiting request holds no frame of ours. */
+export function postDigest(deps: CalendarRoutesDeps, req: HttpRequest): HttpResponse | Promise<HttpResponse> {
   if (!deps.aggregator) return textResponse(404, 'not found', CACHE.unknownPath);
   if (req.body.length > MAX_DIGEST_LENGTH) throw new HttpError(400, 'digest too long');
-  const proof = await deps.aggregator.submit(req.body);
+  return deps.aggregator.submit(req.body).then(digestAnswer);
+}
+
+function digestAnswer(proof: Uint8Array): HttpResponse {
   return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.never }, body: proof };
 }
 

@@ -3,7 +3,7 @@
  * them wait their turn and its socket is not read meanwhile, so pipelined requests that are answered
  * asynchronously cannot pile up answers in memory faster than the client reads them.
  */
-import type { ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** One request's part in its connection's flow. */
@@ -12,6 +12,16 @@ export interface FlowTask {
   start(): void;
   /** The connection closed before this started request's answer was written out. */
   abandon(): void;
+}
+
+/**
+ * node:http's response with its place in its connection's flow (createServer's `ServerResponse` option), so
+ * one listener function serves every answer's `close`: no closure and no `once` wrapper per request, which a
+ * request waiting for its tick would keep alive (and promoted) for as long as it waits.
+ */
+export class FlowResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  flow: ConnectionFlow | undefined = undefined;
+  task: FlowTask | undefined = undefined;
 }
 
 /** Answers in flight per connection unless told otherwise: enough for a client that pipelines a little. */
@@ -30,7 +40,7 @@ class ConnectionFlow {
   readonly #socket: Socket;
   readonly #max: number;
   readonly #active = new Set<FlowTask>();
-  #waiting: Array<{ task: FlowTask; res: ServerResponse }> = [];
+  #waiting: Array<{ task: FlowTask; res: FlowResponse }> = [];
   #paused = false;
   #closed = false;
 
@@ -43,7 +53,7 @@ class ConnectionFlow {
     socket.once('close', () => this.#close());
   }
 
-  admit(task: FlowTask, res: ServerResponse): void {
+  admit(task: FlowTask, res: FlowResponse): void {
     if (this.#closed) return;
     if (this.#active.size < this.#max && this.#waiting.length === 0) {
       this.#start(task, res);
@@ -56,14 +66,22 @@ class ConnectionFlow {
     }
   }
 
-  #start(task: FlowTask, res: ServerResponse): void {
+  #start(task: FlowTask, res: FlowResponse): void {
     this.#active.add(task);
-    res.once('close', () => {
-      if (!this.#active.delete(task)) return;
-      if (!res.writableFinished) task.abandon();
-      this.#next();
-    });
+    res.flow = this;
+    res.task = task;
+    res.on('close', ConnectionFlow.#answerClosed);
     task.start();
+  }
+
+  /** A response's `close` (this: the response): its answer is written out, or its connection is gone. */
+  static #answerClosed(this: FlowResponse): void {
+    const { flow, task } = this;
+    this.flow = undefined;
+    this.task = undefined;
+    if (flow === undefined || task === undefined || !flow.#active.delete(task)) return;
+    if (!this.writableFinished) task.abandon();
+    flow.#next();
   }
 
   #next(): void {
@@ -99,7 +117,7 @@ export class ConnectionFlows {
   }
 
   /** Starts `task` now if its connection has a free place, else once the answers before it are written. */
-  admit(socket: Socket, res: ServerResponse, task: FlowTask): void {
+  admit(socket: Socket, res: FlowResponse, task: FlowTask): void {
     let flow = this.#flows.get(socket);
     if (!flow) {
       flow = new ConnectionFlow(socket, this.#max);

@@ -1,10 +1,10 @@
 /** @module The node:http adapter: socket limits, back-pressure per connection, body reading with caps and timeouts, answers to what the parser refuses, and writing HttpResponse (reference-server §11 bugs avoided). */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpRequest, HttpResponse } from './types.js';
 import { HttpError } from './errors.js';
 import { CORS_HEADERS } from './cache-policy.js';
-import { ConnectionFlows, DEFAULT_IN_FLIGHT } from './connection-flow.js';
+import { ConnectionFlows, DEFAULT_IN_FLIGHT, FlowResponse, type FlowTask } from './connection-flow.js';
 import { connectAnswer, describeRefused, parserErrorAnswer, rawAnswer, unspokenRequestAnswer } from './protocol-errors.js';
 
 /** How a POST path's body is read: at most `maxBytes`, and the answer to a longer one. */
@@ -32,9 +32,21 @@ export interface NodeServerOptions {
   maxInFlightPerConnection?: number;
 }
 
-/** The request as handlers see it; `signal` is made only for a handler that asks (a long poll). */
-class NodeRequest implements HttpRequest {
+/** How a started request is answered: one function per server, so a request holds no closure of its own. */
+type Serve = (req: IncomingMessage, res: FlowResponse, request: NodeRequest, started: number) => void;
+
+/**
+ * The request as handlers see it, and its task in its connection's flow. `signal` is made only for a handler
+ * that asks (a long poll), and `headers` only when read: node:http builds a request's header object lazily,
+ * and a waiting POST /digest never needs it (what the adapter needs it reads from the raw headers).
+ */
+class NodeRequest implements HttpRequest, FlowTask {
   body: Uint8Array = EMPTY;
+  readonly remote: string | undefined;
+  readonly #in: IncomingMessage;
+  readonly #out: FlowResponse;
+  readonly #serve: Serve;
+  readonly #started: number;
   #aborter: AbortController | undefined;
   #gone = false;
 
@@ -42,9 +54,21 @@ class NodeRequest implements HttpRequest {
     readonly method: string,
     readonly path: string,
     readonly query: string,
-    readonly headers: IncomingHttpHeaders,
-    readonly remote: string | undefined,
-  ) {}
+    incoming: IncomingMessage,
+    out: FlowResponse,
+    serve: Serve,
+    started: number,
+  ) {
+    this.remote = incoming.socket.remoteAddress;
+    this.#in = incoming;
+    this.#out = out;
+    this.#serve = serve;
+    this.#started = started;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.#in.headers;
+  }
 
   get signal(): AbortSignal {
     if (!this.#aborter) {
@@ -54,6 +78,11 @@ class NodeRequest implements HttpRequest {
     return this.#aborter.signal;
   }
 
+  /** Its turn in the connection's flow has come. */
+  start(): void {
+    this.#serve(this.#in, this.#out, this, this.#started);
+  }
+
   /** The client went away before its answer was written. */
   abandon(): void {
     this.#gone = true;
@@ -61,10 +90,21 @@ class NodeRequest implements HttpRequest {
   }
 }
 
+/** The first value of header `name` (lower case), as node:http's header object keeps it, read from the raw list. */
+function rawHeader(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i] as string;
+    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
+}
+
 export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpResponse>, opts: NodeServerOptions = {}): Server {
   const bodies = opts.bodies ?? { '/digest': DIGEST_BODY };
   const bodyTimeout = opts.bodyTimeoutMs ?? 5_000;
-  const server = createServer({
+  const server = createServer<typeof IncomingMessage, typeof FlowResponse>({
+    ServerResponse: FlowResponse,
     // answered by unspokenRequestAnswer, with CORS and a text, rather than by node's bare 400
     requireHostHeader: false,
     requestTimeout: opts.requestTimeoutMs ?? 15_000,
@@ -92,21 +132,21 @@ export function createNodeServer(handle: (req: HttpRequest) => Promise<HttpRespo
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     answerRaw(socket, { method: 'CONNECT', path: '-', query: '', headers: req.headers, body: EMPTY, remote: req.socket.remoteAddress }, connectAnswer());
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: FlowResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const request = new NodeRequest(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), req.headers, req.socket.remoteAddress);
     // the time logged includes any wait for the connection's earlier answers
     const started = opts.onAccess ? performance.now() : 0;
-    flows.admit(req.socket, res, { start: () => serve(req, res, request, started), abandon: () => request.abandon() });
+    const request = new NodeRequest(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), req, res, serve, started);
+    flows.admit(req.socket, res, request);
   });
-  const serve = (req: IncomingMessage, res: ServerResponse, request: HttpRequest, started: number): void => {
+  const serve = (req: IncomingMessage, res: FlowResponse, request: NodeRequest, started: number): void => {
     const finish = (response: HttpResponse): void => {
       if (response.headers['connection'] === 'close') res.shouldKeepAlive = false;
       write(res, response);
       opts.onAccess?.(request, response, performance.now() - started);
     };
-    const unspoken = unspokenRequestAnswer(req.httpVersionMajor, req.httpVersionMinor, req.headers.host);
+    const unspoken = unspokenRequestAnswer(req.httpVersionMajor, req.httpVersionMinor, rawHeader(req, 'host'));
     if (unspoken) {
       req.resume();
       finish(unspoken);
@@ -160,7 +200,7 @@ function write(res: ServerResponse, r: HttpResponse): void {
  * arrive in time gets 408 instead of holding the socket.
  */
 function readBody(req: IncomingMessage, limit: BodyLimit, timeoutMs: number): Promise<Uint8Array> {
-  const header = req.headers['content-length'];
+  const header = rawHeader(req, 'content-length');
   if (header === undefined) {
     req.resume();
     return Promise.reject(new HttpError(411, 'Content-Length required'));
@@ -176,12 +216,14 @@ function readBody(req: IncomingMessage, limit: BodyLimit, timeoutMs: number): Pr
   }
   if (length === 0) return Promise.resolve(EMPTY);
   return new Promise((resolve, reject) => {
-    const buf = Buffer.alloc(length);
+    // a small body comes from node's shared pool, not a buffer of its own: every byte is written before it is used
+    const buf = Buffer.allocUnsafe(length);
     let got = 0;
     let timer: NodeJS.Timeout | undefined;
-    // Usually the body came in the same read as the headers and has been read by the end of this turn of the
-    // event loop: then no timer is needed. Only a body still on its way gets one.
-    setImmediate(() => {
+    // Usually the body came in the same read as the headers, and the parser has read it once the callback that
+    // read them returns: then no timer is needed. Only a body still on its way gets one. (Not setImmediate: a
+    // burst of requests read in one turn of the loop would keep all their closures until its end.)
+    process.nextTick(() => {
       if (settled || req.complete) return;
       timer = setTimeout(() => {
         cleanup();
