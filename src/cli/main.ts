@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=100
+#!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=50
 /** @module The `ots-calendar` command line: dispatches to each command, maps failures to exit codes (2 for the command line and configuration, 1 for everything else) and clear messages. */
 import { ConfigError, helpText, readConfig, resolveConfig, type Config, type OptionSpec } from './config.js';
 import { OPTIONS, type ConfigFor } from './options.js';
