@@ -70,6 +70,12 @@ function raw(pieces: Array<string | Buffer | number>, timeoutMs = 10_000): Promi
 const post = (headers: string, body: string | Buffer = ''): Array<string | Buffer> => [`POST /digest HTTP/1.1\r\nHost: x\r\n${headers}\r\n`, body];
 
 describe('bad requests get a clear answer', () => {
+  it('Host and Content-Length are found whatever the case of their names', async () => {
+    const r = await raw([`POST /digest HTTP/1.1\r\nhOsT: x\r\ncONTENT-lENGTH: 32\r\n\r\n`, 'x'.repeat(32)]);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/octet-stream');
+  });
+
   it('a POST without Content-Length: 411', async () => {
     const r = await raw(post(''));
     expect(r.status).toBe(411);
