@@ -219,18 +219,12 @@ function readBody(req: IncomingMessage, limit: BodyLimit, timeoutMs: number): Pr
     // a small body comes from node's shared pool, not a buffer of its own: every byte is written before it is used
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
-    let timer: NodeJS.Timeout | undefined;
-    // Usually the body came in the same read as the headers, and the parser has read it once the callback that
-    // read them returns: then no timer is needed. Only a body still on its way gets one. (Not setImmediate: a
-    // burst of requests read in one turn of the loop would keep all their closures until its end.)
-    process.nextTick(() => {
-      if (settled || req.complete) return;
-      timer = setTimeout(() => {
-        cleanup();
-        reject(new HttpError(408, 'Request body not received in time'));
-      }, timeoutMs);
-    });
-    let settled = false;
+    // node:http hands the body over in callbacks of its own after the request's, even when it came in the same read
+    // as the headers (nothing in between can tell it has arrived), so every body read gets its deadline at once
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new HttpError(408, 'Request body not received in time'));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       if (got + chunk.length > length) {
         cleanup();
@@ -250,8 +244,7 @@ function readBody(req: IncomingMessage, limit: BodyLimit, timeoutMs: number): Pr
       reject(new HttpError(400, 'Bad request'));
     };
     const cleanup = (): void => {
-      settled = true;
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
