@@ -14,8 +14,8 @@ import { OP_SHA256, bitcoinAttestation, encodePath, merkleRoot, opAppend, sha256
 
 const RECORDS = 'anchors.idx.records';
 
-/** 410 commitments, 5 anchors over the first 390 (one revoked and anchored again), in `dir`. */
-async function build(dir: string): Promise<void> {
+/** 410 commitments, 5 anchors over the first 390 (one revoked and anchored again), in `dir`; with `quiet`, the journal ends with the anchors (400 commitments). */
+async function build(dir: string, quiet = false): Promise<void> {
   const journal = await Journal.open({ dir: join(dir, 'journal'), log: () => undefined });
   const index = await CalendarIndex.open({ dir: join(dir, 'index'), journal });
   try {
@@ -36,7 +36,7 @@ async function build(dir: string): Promise<void> {
     await anchor(200, 300, 800_010);
     await anchor(300, 390, 800_011);
     // commitments after the anchors: the anchor entries lie below the index's last commit entry
-    for (; i < 410; i++) await calendar.commit(sha256(new TextEncoder().encode(`root ${i}`)));
+    if (!quiet) for (; i < 410; i++) await calendar.commit(sha256(new TextEncoder().encode(`root ${i}`)));
   } finally {
     index.close();
     await journal.close();
@@ -44,17 +44,19 @@ async function build(dir: string): Promise<void> {
 }
 
 /** Every commitment's answer, and how many journal reads opening the index took. */
-async function answers(dir: string): Promise<{ answers: string[]; openReads: number }> {
+async function answers(dir: string, count = 410): Promise<{ answers: string[]; openReads: number; caughtUp: boolean }> {
   const journal = await Journal.open({ dir: join(dir, 'journal'), log: () => undefined });
   const reads = vi.spyOn(journal, 'readSync');
   const index = await CalendarIndex.open({ dir: join(dir, 'index'), journal });
   const openReads = reads.mock.calls.length;
   reads.mockRestore();
+  const caughtUp = index.indexedSize === journal.head().size;
   try {
     const calendar = new Calendar({ journal, index, hmacKey: new Uint8Array(32).fill(3), uri: 'https://calendar.example', now: () => 1_700_000_200 });
     return {
       openReads,
-      answers: Array.from({ length: 410 }, (_, n) => {
+      caughtUp,
+      answers: Array.from({ length: count }, (_, n) => {
         const a = calendar.answer(index.commitment(n));
         return a.kind === 'complete' ? Buffer.from(a.proof).toString('hex') : a.kind;
       }),
@@ -100,6 +102,31 @@ describe('the copy of the anchor records', () => {
     rmSync(records);
     expect((await answers(dir)).answers).toEqual(first.answers);
     expect(readFileSync(records)).toEqual(bytes);
+  });
+
+  it('of a journal that ends with anchors (a quiet calendar restarted): opening keeps them and their trees, rebuilds nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otsc-anchor-records-'));
+    await build(dir, true);
+    const dat = join(dir, 'index', 'trees', 'trees.dat');
+    const idx = join(dir, 'index', 'anchors.idx');
+    const trees = readFileSync(dat);
+    const first = await answers(dir, 400);
+    expect(first.answers.filter((a) => a !== 'pending')).toHaveLength(390);
+    expect(first.caughtUp).toBe(true);
+    for (let k = 0; k < 2; k++) {
+      const again = await answers(dir, 400);
+      expect(again.answers).toEqual(first.answers);
+      expect(again.openReads).toBe(1);
+      expect(readFileSync(dat)).toEqual(trees);
+    }
+    // anchors.idx lost its last entry (it is not synced): that anchor is re-derived from the journal, its tree checked and stored again
+    truncateSync(idx, statSync(idx).size - 16);
+    const cut = await answers(dir, 400);
+    expect(cut.answers).toEqual(first.answers);
+    expect(cut.caughtUp).toBe(true);
+    expect(statSync(dat).size).toBeGreaterThan(trees.length);
+    expect((await answers(dir, 400)).openReads).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('with a damaged tree, or trees.idx lost: the trees are rebuilt, and the answers are the same', async () => {
