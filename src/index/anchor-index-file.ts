@@ -133,7 +133,8 @@ function readCopies(bytes: Uint8Array, entries: readonly AnchorEntry[]): { ends:
     if (at >= bytes.length) break;
     let decoded: ReturnType<typeof decodeRecordAt>;
     try {
-      decoded = decodeRecordAt(bytes, at);
+      // views into the file's bytes, read whole for this and kept by the anchors they describe: no copy a record
+      decoded = decodeRecordAt(bytes, at, false);
     } catch {
       break;
     }

@@ -64,6 +64,11 @@ export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uin
   return out;
 }
 
+/** A plain Uint8Array over `bytes[start, end)`, sharing its memory (a Buffer's subarray would be a Buffer). */
+function viewBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -89,11 +94,12 @@ export function encodeCommitment(commitment: Uint8Array): Uint8Array {
   return copyBytes(commitment);
 }
 
-export function decodeCommitment(payload: Uint8Array): Uint8Array {
+/** `copy` false: the commitment is a view into `payload` (which the caller keeps whole and never reuses). */
+export function decodeCommitment(payload: Uint8Array, copy = true): Uint8Array {
   if (!isCommitmentLength(payload.length)) {
     throw new MalformedRecordError('commit-length', `expected ${COMMITMENT_BYTES} (or legacy ${LEGACY_COMMITMENT_BYTES}) bytes, got ${payload.length}`);
   }
-  return copyBytes(payload);
+  return copy ? copyBytes(payload) : viewBytes(payload, 0, payload.length);
 }
 
 /**
@@ -135,7 +141,8 @@ export function encodeAnchor(anchor: AnchorRecord): Uint8Array {
   return out;
 }
 
-export function decodeAnchor(payload: Uint8Array): AnchorRecord {
+/** `copy` false: tip and timestamp are views into `payload` (which the caller keeps whole and never reuses). */
+export function decodeAnchor(payload: Uint8Array, copy = true): AnchorRecord {
   const view = viewOf(payload);
   const need = (n: number): void => {
     if (payload.length < n) throw new TruncatedRecordError(n, payload.length);
@@ -160,6 +167,7 @@ export function decodeAnchor(payload: Uint8Array): AnchorRecord {
   if (m < 1) throw new MalformedRecordError('anchor-timestamp', 'empty timestamp');
   need(at + m);
   if (payload.length > at + m) throw new TrailingBytesError(payload.length - at - m);
+  if (!copy) return { tip: viewBytes(payload, 0, TIP_BYTES), ranges, timestamp: viewBytes(payload, at, at + m) };
   return { tip: copyBytes(payload, 0, TIP_BYTES), ranges, timestamp: copyBytes(payload, at, at + m) };
 }
 

@@ -131,14 +131,17 @@ export function encodePayload(entry: JournalEntry): Uint8Array {
   }
 }
 
-/** Decodes a checked frame's payload into a record (fields are copies, so they do not pin the read buffer). */
-export function decodeFrame(frame: Frame): JournalRecord {
+/**
+ * Decodes a checked frame's payload into a record. Its fields are copies, so they do not pin the read buffer;
+ * with `copy` false they are views into it, for a caller that reads a file whole once and keeps what it decodes.
+ */
+export function decodeFrame(frame: Frame, copy = true): JournalRecord {
   const { seq, payload } = frame;
   switch (frame.type) {
     case 'commit':
-      return { seq, type: 'commit', commitment: decodeCommitment(payload) };
+      return { seq, type: 'commit', commitment: decodeCommitment(payload, copy) };
     case 'anchor':
-      return { seq, type: 'anchor', anchor: decodeAnchor(payload) };
+      return { seq, type: 'anchor', anchor: decodeAnchor(payload, copy) };
     case 'revocation':
       return { seq, type: 'revocation', revocation: decodeRevocation(payload) };
   }
@@ -148,10 +151,10 @@ export function encodeRecord(record: JournalRecord): Uint8Array {
   return encodeFrame(record.type, record.seq, encodePayload(record));
 }
 
-/** Decodes the record at `offset`; returns it with its frame length. Bytes after it are left to the caller. */
-export function decodeRecordAt(bytes: Uint8Array, offset = 0): { record: JournalRecord; length: number } {
+/** Decodes the record at `offset`; returns it with its frame length. Bytes after it are left to the caller; `copy` as decodeFrame's. */
+export function decodeRecordAt(bytes: Uint8Array, offset = 0, copy = true): { record: JournalRecord; length: number } {
   const frame = readFrame(bytes, offset);
-  return { record: decodeFrame(frame), length: frame.length };
+  return { record: decodeFrame(frame, copy), length: frame.length };
 }
 
 /** Decodes exactly one record: trailing bytes are an error. */

@@ -45,6 +45,22 @@ describe('record frame codec', () => {
     }
   });
 
+  it('decodes into copies by default, and into views of the bytes read when asked (a file read whole and kept)', () => {
+    const bytes = Buffer.concat(samples.map((r) => encodeRecord(r)));
+    let at = 0;
+    for (const r of samples) {
+      const copied = decodeRecordAt(bytes, at);
+      const viewed = decodeRecordAt(bytes, at, false);
+      expect(viewed).toEqual(copied);
+      expect(copied.record).toEqual(r);
+      const fields = (d: typeof copied): Uint8Array[] =>
+        d.record.type === 'commit' ? [d.record.commitment] : d.record.type === 'anchor' ? [d.record.anchor.tip, d.record.anchor.timestamp] : [];
+      for (const f of fields(copied)) expect(f.buffer).not.toBe(bytes.buffer);
+      for (const f of fields(viewed)) expect(f.buffer).toBe(bytes.buffer);
+      at += copied.length;
+    }
+  });
+
   it('lays out a commit record as length ‖ type ‖ seq ‖ commitment ‖ crc32 in 61 bytes', () => {
     const c = commitment(9);
     const bytes = Buffer.from(encodeRecord({ seq: 0x0102030405, type: 'commit', commitment: c }));
