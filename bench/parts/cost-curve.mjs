@@ -5,7 +5,7 @@
  * Each size's data directory is written through the product's journal, measured, and removed (BENCH_KEEP=1
  * keeps them).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { figure } from '../lib/report.mjs';
 import { CLI, cliNode, httpGet, jsonLine } from '../lib/servers.mjs';
@@ -42,6 +42,42 @@ async function metricsOf(url, names = ['nodejs_heap_size_used_bytes', 'process_r
     return out;
   } catch {
     return {};
+  }
+}
+
+/**
+ * Reads every file under `dirs` once, in 4 MiB reads, and returns the seconds it took: the GET run then measures
+ * the calendar with its files in the page cache (as on a machine with memory for them), not what the page cache
+ * happened to keep since they were written (this machine's dropped 30M's files once, and GET fell tenfold).
+ */
+function readThrough(dirs) {
+  const started = performance.now();
+  const buf = Buffer.allocUnsafe(4 << 20);
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const fd = openSync(p, 'r');
+        try {
+          while (readSync(fd, buf, 0, buf.length, null) > 0);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+  };
+  for (const d of dirs) walk(d);
+  return (performance.now() - started) / 1000;
+}
+
+/** The page cache's size now (Cached in /proc/meminfo), in bytes; NaN where there is none to read. */
+function pageCacheBytes() {
+  try {
+    const m = /^Cached:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
   }
 }
 
@@ -173,6 +209,8 @@ async function measureSize(ctx, n, opts) {
       idleMetrics = await metricsOf(kept.url);
       ctx.log(`    startup ${Math.round(median(runs.map((r) => r.firstAnswerMs)))} ms; idle RSS ${Math.round(idle.rss / MB)} MB`);
 
+      const warmSeconds = readThrough([join(dir, 'journal'), join(dir, 'index')]);
+      ctx.log(`    journal and index read once into the page cache: ${warmSeconds.toFixed(1)} s`);
       ctx.log(`    GET /timestamp, ${fmt(many.length)} distinct complete proofs, -c${settings.connections}`);
       await runWrk(`${kept.url}/timestamp/`, { ...settings, seconds: ctx.warmupSeconds }, { env: { BENCH_HEX_FILE: hexFile } });
       // RSS and heap sampled while wrk runs
@@ -191,6 +229,8 @@ async function measureSize(ctx, n, opts) {
       sampling = false;
       await sampler;
       load.end = memoryOf(cal.pid);
+      load.warmSeconds = warmSeconds;
+      load.pageCacheEnd = pageCacheBytes();
       ctx.log(`    ${Math.round(run.okPerSecond)} req/s, RSS ${Math.round(load.end.rss / MB)} MB (peak ${Math.round(load.end.peakRss / MB)} MB)`);
 
       ctx.log(`    mirror catch-up from an empty data dir (full, or the first ${opts.mirrorSeconds} s)`);
@@ -221,9 +261,11 @@ async function measureSize(ctx, n, opts) {
       figure(label('RSS idle, 1 s after the first answer'), idle.rss / MB, 'MB', atTarget ? { target: { op: '<=', value: 150 } } : {}),
       figure(label('  V8 heap used idle (/metrics)'), (idleMetrics.nodejs_heap_size_used_bytes ?? NaN) / MB, 'MB'),
       figure(label('bare node:http, same wrk settings and script (mean of 2 runs)'), baseline, 'req/s'),
+      figure(label('journal and index read once before the GET runs (page cache warm-up)'), load.warmSeconds, 's'),
       figure(label(`GET /timestamp, ${fmt(many.length)} distinct complete proofs (cache misses)`), run.okPerSecond, 'req/s', { ratio: run.okPerSecond / baseline }),
       figure(label('  p99 latency'), run.p99Us / 1000, 'ms'),
       figure(label('  non-200 responses'), run.statusErrors, ''),
+      figure(label(`  page cache at its end (Cached in /proc/meminfo; the journal and index are ${fmt(Math.round((journal.apparent + index.apparent) / MB))} MB)`), load.pageCacheEnd / MB, 'MB'),
       figure(label('RSS under that GET load (at its end)'), load.end.rss / MB, 'MB'),
       figure(label('  RSS under that GET load (highest sample, every 0.5 s)'), load.maxRss / MB, 'MB'),
       figure(label('  peak RSS up to then (VmHWM)'), load.end.peakRss / MB, 'MB'),
