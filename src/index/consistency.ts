@@ -66,11 +66,14 @@ export function consistentPrefix(files: IndexFiles, journal: Journal, log: Log):
     return { from: rebuildFromStart(files), listed: [] };
   }
   // then those naming the records right after it, one by one, as far as they match the journal
+  let from = last.seq + 1;
   let kept = below;
-  while (kept < entries.length && (entries[kept] as AnchorEntry).seq === last.seq + 1 + kept - below && (entries[kept] as AnchorEntry).seq < size && listEntry(kept)) kept++;
+  for (; kept < entries.length && from < size; kept++, from++) {
+    if ((entries[kept] as AnchorEntry).seq !== from || !listEntry(kept)) break;
+  }
   if (kept !== entries.length) anchorFile.truncateToCount(kept);
   anchorFile.copy(read);
-  return { from: last.seq + 1 + kept - below, listed };
+  return { from, listed };
 }
 
 /** Empties every index file: the next apply starts from journal record 0. */
