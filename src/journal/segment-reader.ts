@@ -10,6 +10,8 @@ import type { JournalRecord, RecordLocation } from './types.js';
 const MAX_OPEN_SEGMENTS = 16;
 /** Offset tables of sealed segments kept in memory (8 bytes a record). */
 const MAX_OFFSET_TABLES = 4;
+/** Largest synchronous read made into the reused buffer (a block of a proof, a run of an anchor's leaves); longer ones get their own. */
+const SCRATCH_BYTES = 64 * 1024;
 
 function readAsync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
   return new Promise((res, rej) => fs.read(fd, buf, offset, length, position, (err, n) => (err ? rej(err) : res(n))));
@@ -28,7 +30,11 @@ export async function preadFull(fd: number, length: number, position: number): P
 }
 
 export function preadFullSync(fd: number, length: number, position: number): Uint8Array {
-  const buf = new Uint8Array(length);
+  return preadFullSyncInto(fd, new Uint8Array(length), length, position);
+}
+
+/** As preadFullSync, into the start of `buf` (at least `length` bytes); the bytes read are a view of it. */
+function preadFullSyncInto(fd: number, buf: Uint8Array, length: number, position: number): Uint8Array {
   let got = 0;
   while (got < length) {
     const n = fs.readSync(fd, buf, got, length - got, position + got);
@@ -56,6 +62,8 @@ export class SegmentReader {
   readonly #open = new Map<number, OpenSegment>();
   /** segment index → start offsets of its records plus the end offset (sealed segments only) */
   readonly #tables = new Map<number, Float64Array>();
+  /** Reused by the synchronous reads, whose decode copies every field it returns (#readScratch). */
+  #scratch = new Uint8Array(0);
 
   constructor(dir: string, segmentRecords: number) {
     this.#dir = dir;
@@ -97,12 +105,23 @@ export class SegmentReader {
     }
   }
 
+  /**
+   * Bytes [position, position + length) of `fd` (fewer only at end of file) for a synchronous decode that copies
+   * what it keeps: read into a buffer this reader reuses up to SCRATCH_BYTES, so a proof's read of its block
+   * allocates no buffer of its own (a backing store and its sweep, for 244 bytes, cost more than the pread).
+   */
+  #readScratch(fd: number, length: number, position: number): Uint8Array {
+    if (length > SCRATCH_BYTES) return preadFullSync(fd, length, position);
+    if (this.#scratch.length < length) this.#scratch = new Uint8Array(Math.min(SCRATCH_BYTES, Math.max(length, 2 * this.#scratch.length)));
+    return preadFullSyncInto(fd, this.#scratch, length, position);
+  }
+
   /** One pread of a commit record's size; a second one only for a longer record. */
   readSync(loc: RecordLocation): JournalRecord {
     const fd = this.#get(Math.floor(loc.seq / this.#segmentRecords)).fd;
-    let bytes = preadFullSync(fd, COMMIT_RECORD_BYTES, loc.offset);
+    let bytes = this.#readScratch(fd, COMMIT_RECORD_BYTES, loc.offset);
     const length = frameLengthAt(bytes, 0);
-    if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = preadFullSync(fd, length, loc.offset);
+    if (length > bytes.length && length <= MAX_RECORD_PAYLOAD + FRAME_OVERHEAD) bytes = this.#readScratch(fd, length, loc.offset);
     return this.#decodeAt(bytes, loc);
   }
 
@@ -116,7 +135,7 @@ export class SegmentReader {
       throw new RangeError(`records ${first.seq}..${last.seq} are not one span of a segment`);
     }
     const fd = this.#get(segment).fd;
-    const bytes = preadFullSync(fd, last.offset + COMMIT_RECORD_BYTES - first.offset, first.offset);
+    const bytes = this.#readScratch(fd, last.offset + COMMIT_RECORD_BYTES - first.offset, first.offset);
     const out: JournalRecord[] = [];
     for (let at = 0; at <= last.offset - first.offset; ) {
       let decoded: { record: JournalRecord; length: number };

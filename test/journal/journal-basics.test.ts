@@ -38,6 +38,25 @@ describe('Journal basics', () => {
     await j.close();
   });
 
+  it('keeps what synchronous reads returned intact through later reads (their buffer is reused)', async () => {
+    const j = await Journal.open({ dir: dir(), segmentRecords: 64 });
+    const locs = await j.append([
+      ...Array.from({ length: 20 }, (_, i) => commitEntry(i)),
+      { type: 'anchor', anchor: anchor(0, [{ start: 0, end: 20 }]) },
+      ...Array.from({ length: 20 }, (_, i) => commitEntry(20 + i)),
+    ]);
+    const one = j.readSync(locs[3] as RecordLocation);
+    const anchored = j.readSync(locs[20] as RecordLocation);
+    const span = j.readSpanSync(locs[0] as RecordLocation, locs[19] as RecordLocation);
+    const later = j.readSpanSync(locs[21] as RecordLocation, locs[40] as RecordLocation);
+    j.readSync(locs[40] as RecordLocation);
+    expect(one).toEqual({ seq: 3, type: 'commit', commitment: commitment(3) });
+    expect(anchored).toEqual({ seq: 20, type: 'anchor', anchor: anchor(0, [{ start: 0, end: 20 }]) });
+    expect(span).toEqual(Array.from({ length: 20 }, (_, i) => ({ seq: i, type: 'commit', commitment: commitment(i) })));
+    expect(later.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
+    await j.close();
+  });
+
   it('keeps the commit record at 61 bytes on disk', async () => {
     const d = dir();
     const j = await Journal.open({ dir: d });
