@@ -7,7 +7,7 @@
  * The leaf positions of an anchor are its commit-number ranges laid end to end (not always contiguous after a
  * reorg re-anchored some of them).
  */
-import { TAG_SHA256, merklePathSize, merkleRoot, sha256, writeMerklePath } from '../ots/index.js';
+import { TAG_SHA256, leafHashRootInto, merklePathSize, writeMerklePath } from '../ots/index.js';
 import { BLOCK_LEAVES } from './tree-store.js';
 
 export type Ranges = ReadonlyArray<{ start: number; end: number }>;
@@ -33,6 +33,11 @@ export function assembleProof(args: { leaf: number; blockLevels: readonly Uint8A
  * leaf's own hash is not needed at all. `commitments` are the block's, in leaf order.
  */
 export function blockPathLevels(commitments: readonly Uint8Array[], inBlock: number): Uint8Array[][] {
+  let depth = 0;
+  for (let length = commitments.length; length > 1; length = Math.ceil(length / 2)) depth++;
+  // the siblings' roots (one a level at most) as views of one buffer, a slice of node's pool: the levels live
+  // only while the proof is assembled, which copies them
+  const nodes = Buffer.allocUnsafe(32 * depth);
   const levels: Uint8Array[][] = [];
   for (let length = commitments.length, l = 0; ; length = Math.ceil(length / 2), l++) {
     const level: Uint8Array[] = new Array<Uint8Array>(length);
@@ -41,8 +46,8 @@ export function blockPathLevels(commitments: readonly Uint8Array[], inBlock: num
     const sibling = (inBlock >> l) ^ 1;
     if (sibling < length) {
       const first = sibling << l;
-      const span = commitments.slice(first, Math.min(first + (1 << l), commitments.length));
-      level[sibling] = merkleRoot(span.map((c) => sha256(c)));
+      leafHashRootInto(commitments, first, Math.min(1 << l, commitments.length - first), nodes, 32 * l);
+      level[sibling] = new Uint8Array(nodes.buffer, nodes.byteOffset + 32 * l, 32);
     }
   }
 }

@@ -173,7 +173,8 @@ export class TreeStore {
     if (buf !== undefined && buf.readUInt32BE(4) !== leafCount) return undefined;
     const offset = this.#at.get(seq);
     if (offset === undefined) return undefined;
-    const groups = new Map<number, Buffer>();
+    // the groups read for this path, by band (a tree not in the cache only)
+    let groups: Map<number, Buffer> | undefined;
     const levels: UpperPath = [];
     for (const [l, n] of layout.sizes.entries()) {
       const level = new Array<Uint8Array>(n);
@@ -184,6 +185,7 @@ export class TreeStore {
           level[sibling] = buf.subarray(at, at + 32);
         } else {
           const band = Math.floor(l / BAND_LEVELS);
+          groups ??= new Map<number, Buffer>();
           let group = groups.get(band);
           const groupAt = at - ((at - (layout.bandAt[band] as number)) % GROUP_BYTES);
           if (group === undefined) groups.set(band, (group = this.#read(offset + groupAt, GROUP_BYTES)));

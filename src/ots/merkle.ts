@@ -86,8 +86,15 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   }
   const flat = Buffer.allocUnsafeSlow(32 * leaves.length);
   for (let i = 0; i < leaves.length; i++) flat.set(leaves[i] as Uint8Array, 32 * i);
+  reduceInPlace(flat, leaves.length, pair);
+  // a copy, so a root kept does not keep the whole buffer
+  return new Uint8Array(flat.subarray(0, 32));
+}
+
+/** The `n` 32-byte nodes at the start of `flat` reduced level by level to their root, left in its first 32 bytes. */
+function reduceInPlace(flat: Buffer, n: number, pair: Buffer): void {
   // node j of the next level overwrites node 2j of this one only after the pair 2j, 2j + 1 was copied out
-  for (let n = leaves.length; n > 1; n = (n + 1) >> 1) {
+  for (; n > 1; n = (n + 1) >> 1) {
     let j = 0;
     for (let i = 0; i + 1 < n; i += 2, j++) {
       flat.copy(pair, 0, 32 * i, 32 * i + 64);
@@ -95,8 +102,22 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
     }
     if (n % 2 === 1) flat.copy(flat, 32 * j, 32 * (n - 1), 32 * n);
   }
-  // a copy, so a root kept does not keep the whole buffer
-  return new Uint8Array(flat.subarray(0, 32));
+}
+
+/** Where leafHashRootInto computes its nodes: grown as needed, reused by every call (they are synchronous). */
+let work = Buffer.allocUnsafeSlow(32 * 8);
+
+/**
+ * Writes into `out` at `at` the root of the tree whose leaves are the sha256 of `items[first, first + count)`:
+ * the leaves and levels are computed in one buffer every call reuses, so nothing is allocated (a proof's block
+ * of commitments, for answers assembled by the thousand).
+ */
+export function leafHashRootInto(items: readonly Uint8Array[], first: number, count: number, out: Uint8Array, at: number): void {
+  if (!(count >= 1 && first >= 0 && first + count <= items.length)) throw new RangeError(`items ${first}+${count} of ${items.length}`);
+  if (work.length < 32 * count) work = Buffer.allocUnsafeSlow(32 * count);
+  for (let i = 0; i < count; i++) sha256Into(items[first + i] as Uint8Array, work, 32 * i);
+  reduceInPlace(work, count, PAIR);
+  work.copy(out, at, 0, 32);
 }
 
 /**

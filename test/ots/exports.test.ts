@@ -88,6 +88,7 @@ describe('ots-calendar/ots exports', () => {
       'isBitcoinTransaction',
       'isValidPendingUri',
       'keccak256',
+      'leafHashRootInto',
       'litecoinAttestation',
       'makeMerkleTree',
       'merkleLevels',

@@ -13,6 +13,7 @@ import {
   concatBytes,
   encodePath,
   hexToBytes,
+  leafHashRootInto,
   makeMerkleTree,
   merkleLevels,
   merklePath,
@@ -183,6 +184,20 @@ describe('hashing into buffers', () => {
       expect(bytesToHex(out.subarray(5 + 32 * i, 37 + 32 * i))).toBe(bytesToHex(sha256(item)));
       expect(bytesToHex(each[i] ?? new Uint8Array())).toBe(bytesToHex(sha256(item)));
     });
+  });
+
+  it('leafHashRootInto writes the root over the hashed items of a span, and only its 32 bytes', () => {
+    const r = prng(6);
+    const items = Array.from({ length: 40 }, (_, i) => r.bytes(i % 3 === 0 ? 44 : 36));
+    for (const [first, count] of [[0, 1], [3, 2], [5, 3], [8, 8], [1, 13], [0, 40]] as const) {
+      const out = new Uint8Array(40).fill(0xee);
+      leafHashRootInto(items, first, count, out, 4);
+      const expected = merkleRoot(items.slice(first, first + count).map((item) => sha256(item)));
+      expect(bytesToHex(out.subarray(4, 36))).toBe(bytesToHex(expected));
+      expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(new Array(8).fill(0xee));
+    }
+    expect(() => leafHashRootInto(items, 39, 2, new Uint8Array(32), 0)).toThrow(RangeError);
+    expect(() => leafHashRootInto(items, 0, 0, new Uint8Array(32), 0)).toThrow(RangeError);
   });
 
   it('merkleRoot leaves its leaves as they were and returns a root of its own', () => {
