@@ -4,11 +4,11 @@
  * Contract: `check` and `store` only hash and write derived files (trees/, no fsync); `upperPath` rebuilds a
  * missing tree and `block` reads only the journal. Lookups are synchronous, so one instance serves them all.
  */
-import { merkleLevels } from '../ots/index.js';
+import { type SiblingPath, merkleLevels } from '../ots/index.js';
 import type { AnchorInfo } from './anchor-set.js';
 import type { CommitReader } from './commit-reader.js';
 import { AnchorOutOfRangeError, AnchorTipMismatchError, IndexMismatchError } from './errors.js';
-import { type Ranges, blockPathLevels, sliceRanges } from './proof-assembly.js';
+import { type Ranges, blockPath, sliceRanges } from './proof-assembly.js';
 import { BLOCK_LEAVES, type TreeStore, type UpperPath } from './tree-store.js';
 
 
@@ -69,16 +69,16 @@ export class AnchorTrees {
   }
 
   /**
-   * The block of BLOCK_LEAVES leaves holding leaf `i` of an anchor: the commitment stored there, and the block's
-   * levels as leaf i's path reads them (proof-assembly.ts `blockPathLevels`). One read of the block's commitments
-   * and only the hashes the path needs; nothing is kept (the proof cache keeps what is asked again).
+   * The block of BLOCK_LEAVES leaves holding leaf `i` of an anchor: the commitment stored there, and leaf i's path
+   * through the block (proof-assembly.ts `blockPath`). One read of the block's commitments and only the hashes the
+   * path needs; nothing is kept (the proof cache keeps what is asked again).
    */
-  block(anchor: AnchorInfo, i: number): { commitment: Uint8Array; levels: Uint8Array[][] } {
+  block(anchor: AnchorInfo, i: number): { commitment: Uint8Array; path: SiblingPath } {
     const first = i - (i % BLOCK_LEAVES);
     const commitments = this.#reader.commitmentsOf(sliceRanges(anchor.ranges, first, Math.min(BLOCK_LEAVES, anchor.leafCount - first)));
     const commitment = commitments[i - first];
     if (commitment === undefined) throw new IndexMismatchError(`anchor ${anchor.seq} has no leaf ${i}`, 'anchors.idx');
-    return { commitment, levels: blockPathLevels(commitments, i - first) };
+    return { commitment, path: blockPath(commitments, i - first) };
   }
 
   /** Closes the tree file kept open for reading. */

@@ -1,5 +1,5 @@
 /**
- * @module Proof assembly, pure: a commitment's complete proof from the merkle levels of its block of leaves, the anchor's stored upper levels and the anchor's timestamp. No I/O: the caller reads the levels.
+ * @module Proof assembly, pure: a commitment's complete proof from its path through its block of leaves, its block's path through the anchor's stored upper tree and the anchor's timestamp. No I/O: the caller reads the nodes.
  *
  *   commitment → sha256 → path inside its block of BLOCK_LEAVES leaves → path in the upper tree → tip → the
  *   anchor's timestamp (tip → attestation)
@@ -7,49 +7,46 @@
  * The leaf positions of an anchor are its commit-number ranges laid end to end (not always contiguous after a
  * reorg re-anchored some of them).
  */
-import { TAG_SHA256, leafHashRootInto, merklePathSize, writeMerklePath } from '../ots/index.js';
+import { type SiblingPath, TAG_SHA256, leafHashRootInto, siblingPathSize, writeSiblingPath } from '../ots/index.js';
 import { BLOCK_LEAVES } from './tree-store.js';
 
 export type Ranges = ReadonlyArray<{ start: number; end: number }>;
 
 /** The serialized timestamp from leaf `i`'s commitment to the anchor's attestation. */
-export function assembleProof(args: { leaf: number; blockLevels: readonly Uint8Array[][]; upperLevels: readonly Uint8Array[][]; timestamp: Uint8Array }): Uint8Array {
-  const { leaf, blockLevels, upperLevels, timestamp } = args;
+export function assembleProof(args: { leaf: number; blockPath: SiblingPath; upperPath: SiblingPath; timestamp: Uint8Array }): Uint8Array {
+  const { leaf, blockPath, upperPath, timestamp } = args;
   const block = Math.floor(leaf / BLOCK_LEAVES);
   const inBlock = leaf - block * BLOCK_LEAVES;
-  const size = 1 + merklePathSize(blockLevels, inBlock) + merklePathSize(upperLevels, block) + timestamp.length;
+  const size = 1 + siblingPathSize(blockPath) + siblingPathSize(upperPath) + timestamp.length;
   const out = new Uint8Array(size);
   out[0] = TAG_SHA256;
-  let at = writeMerklePath(blockLevels, inBlock, out, 1);
-  at = writeMerklePath(upperLevels, block, out, at);
+  let at = writeSiblingPath(blockPath, inBlock, out, 1);
+  at = writeSiblingPath(upperPath, block, out, at);
   out.set(timestamp, at);
   return out;
 }
 
 /**
- * The levels of a block of leaves as a merkle path from leaf `inBlock` reads them (`writeMerklePath`,
- * `merklePathSize`): every level at its full length, holding only the siblings on that leaf's path, each the root
- * of the leaves under it. A full block of 4 costs 4 hashes (1 + 3) where all its levels cost 7, and the
- * leaf's own hash is not needed at all. `commitments` are the block's, in leaf order.
+ * Leaf `inBlock`'s path through its block of leaves (`commitments`, in leaf order): the sibling on each level, the
+ * root of the leaves under it. Only these are hashed: a full block of 4 costs 4 hashes (1 + 3) where all its
+ * levels cost 7, and the leaf's own hash is not needed at all.
  */
-export function blockPathLevels(commitments: readonly Uint8Array[], inBlock: number): Uint8Array[][] {
+export function blockPath(commitments: readonly Uint8Array[], inBlock: number): Array<Uint8Array | undefined> {
   let depth = 0;
   for (let length = commitments.length; length > 1; length = Math.ceil(length / 2)) depth++;
-  // the siblings' roots (one a level at most) as views of one buffer, a slice of node's pool: the levels live
-  // only while the proof is assembled, which copies them
+  // the siblings as views of one buffer, a slice of node's pool: they live only while the proof is assembled,
+  // which copies them
   const nodes = Buffer.allocUnsafe(32 * depth);
-  const levels: Uint8Array[][] = [];
-  for (let length = commitments.length, l = 0; ; length = Math.ceil(length / 2), l++) {
-    const level: Uint8Array[] = new Array<Uint8Array>(length);
-    levels.push(level);
-    if (length === 1) return levels;
+  const path = new Array<Uint8Array | undefined>(depth);
+  for (let length = commitments.length, l = 0; length > 1; length = Math.ceil(length / 2), l++) {
     const sibling = (inBlock >> l) ^ 1;
     if (sibling < length) {
       const first = sibling << l;
       leafHashRootInto(commitments, first, Math.min(1 << l, commitments.length - first), nodes, 32 * l);
-      level[sibling] = new Uint8Array(nodes.buffer, nodes.byteOffset + 32 * l, 32);
+      path[l] = new Uint8Array(nodes.buffer, nodes.byteOffset + 32 * l, 32);
     }
   }
+  return path;
 }
 
 /** The leaf positions [first, first + count) of an anchor, as commit-number ranges. */

@@ -48,7 +48,7 @@ export class ProofLookup {
       const i = AnchorSet.leafIndex(anchor, n);
       const block = this.#trees.block(anchor, i);
       if (Buffer.compare(block.commitment, commitment) !== 0) continue;
-      const proof = assembleProof({ leaf: i, blockLevels: block.levels, upperLevels: this.#trees.upperPath(anchor, Math.floor(i / BLOCK_LEAVES)), timestamp: anchor.timestamp });
+      const proof = assembleProof({ leaf: i, blockPath: block.path, upperPath: this.#trees.upperPath(anchor, Math.floor(i / BLOCK_LEAVES)), timestamp: anchor.timestamp });
       const found: Lookup = { kind: 'complete', proof, anchor, commitNumber: n };
       this.#proofs.set(key, found);
       return found;

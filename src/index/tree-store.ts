@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BoundedCache } from './bounded-cache.js';
 import { readExactly, readWhole, writeExactly } from './file-reads.js';
+import type { SiblingPath } from '../ots/index.js';
 
 /**
  * Level 2 (blocks of 4 leaves): a proof costs 4 hashes and one read of 4 commitments; the stored levels take
@@ -46,11 +47,10 @@ const ENTRY = 16;
 const LEGACY_TREE = /^\d{16}\.tree$/;
 
 /**
- * An anchor's stored upper levels as a merkle path from one block reads them (`writeMerklePath`): every level at
- * its full length (levels[0] = one node per block of leaves, last = [root]), holding only the siblings on that
- * block's path, each a view of the stored bytes.
+ * One block's path through an anchor's stored upper levels (`writeSiblingPath`): the sibling on each level from
+ * the blocks' level up to the one below the root, each a view of the stored bytes.
  */
-export type UpperPath = Uint8Array[][];
+export type UpperPath = SiblingPath;
 
 /** Node count of each level from BLOCK_LEVEL up, for `leafCount` leaves (a carried node keeps its slot). */
 export function upperLevelSizes(leafCount: number): number[] {
@@ -175,26 +175,25 @@ export class TreeStore {
     if (offset === undefined) return undefined;
     // the groups read for this path, by band (a tree not in the cache only)
     let groups: Map<number, Buffer> | undefined;
-    const levels: UpperPath = [];
-    for (const [l, n] of layout.sizes.entries()) {
-      const level = new Array<Uint8Array>(n);
+    const path = new Array<Uint8Array | undefined>(layout.sizes.length - 1);
+    for (let l = 0; l + 1 < layout.sizes.length; l++) {
+      const n = layout.sizes[l] as number;
       const sibling = (block >> l) ^ 1;
-      if (n > 1 && sibling < n) {
+      if (sibling < n) {
         const at = nodeAt(layout.bandAt, l, sibling);
         if (buf !== undefined) {
-          level[sibling] = buf.subarray(at, at + 32);
+          path[l] = buf.subarray(at, at + 32);
         } else {
           const band = Math.floor(l / BAND_LEVELS);
           groups ??= new Map<number, Buffer>();
           let group = groups.get(band);
           const groupAt = at - ((at - (layout.bandAt[band] as number)) % GROUP_BYTES);
           if (group === undefined) groups.set(band, (group = this.#read(offset + groupAt, GROUP_BYTES)));
-          level[sibling] = group.subarray(at - groupAt, at - groupAt + 32);
+          path[l] = group.subarray(at - groupAt, at - groupAt + 32);
         }
       }
-      levels.push(level);
     }
-    return levels;
+    return path;
   }
 
   /** Reads and checks a whole tree; keeps it in the cache while the cache has room. Undefined when it is missing or damaged. */

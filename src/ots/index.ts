@@ -94,7 +94,8 @@ export {
 export { type OpEdge, RECURSION_LIMIT, Timestamp } from './timestamp.js';
 export { HEADER_MAGIC, MAJOR_VERSION, DetachedTimestampFile } from './detached.js';
 export { encodePath, encodeOps, applyPath } from './path.js';
-export { leafHashRootInto, makeMerkleTree, merkleLevels, merkleRoot, merklePath, merklePathSize, writeMerklePath } from './merkle.js';
+export { leafHashRootInto, makeMerkleTree, merkleLevels, merkleRoot, merklePath, merklePathSize, siblingPathSize, writeMerklePath, writeSiblingPath } from './merkle.js';
+export type { SiblingPath } from './merkle.js';
 export { blockMerkleRoot, blockMerklePath } from './block-merkle.js';
 export { type BlockHeader, BLOCK_HEADER_LENGTH, parseBlockHeader, verifyBlockHeaderAttestation } from './verify.js';
 export { isBitcoinTransaction } from './tx-detect.js';

@@ -157,10 +157,56 @@ export function merklePathSize(levels: readonly (readonly Uint8Array[])[], index
   let size = 0;
   for (let l = 0, i = index; l + 1 < levels.length; l++, i >>= 1) {
     const level = levels[l] as readonly Uint8Array[];
-    const sibling = i % 2 === 1 ? level[i - 1] : level[i + 1];
-    if (sibling) size += 2 + varuintSize(sibling.length) + sibling.length;
+    size += stepSize(i % 2 === 1 ? level[i - 1] : level[i + 1]);
   }
   return size;
+}
+
+/**
+ * A leaf's merkle path as the nodes it meets: `siblings[l]` is the node beside it on level l (the last entry is
+ * on the level below the root), undefined where it is the odd node carried up; the side each is on follows from
+ * the leaf's index. The path writeMerklePath writes from whole levels, without them: a proof assembled from
+ * stored trees has no use for the rest of a level (the upper levels of a 3,600-leaf anchor are 1,800 slots).
+ */
+export type SiblingPath = ReadonlyArray<Uint8Array | undefined>;
+
+/** Bytes writeSiblingPath writes for this path. */
+export function siblingPathSize(siblings: SiblingPath): number {
+  let size = 0;
+  for (const sibling of siblings) size += stepSize(sibling);
+  return size;
+}
+
+/**
+ * Writes the ops from leaf `index` along `siblings` into `out` at `at` (siblingPathSize bytes free) and returns the
+ * offset after them: the bytes writeMerklePath writes for the same leaf from the tree's whole levels.
+ */
+export function writeSiblingPath(siblings: SiblingPath, index: number, out: Uint8Array, at: number): number {
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** siblings.length) throw new RangeError(`"index" expected 0..${2 ** siblings.length - 1}, got ${index}`);
+  for (let l = 0, i = index; l < siblings.length; l++, i >>= 1) at = writeStep(siblings[l], i % 2 === 1, out, at);
+  return at;
+}
+
+/** Bytes of one level's ops: none for a node carried up. */
+function stepSize(sibling: Uint8Array | undefined): number {
+  return sibling ? 2 + varuintSize(sibling.length) + sibling.length : 0;
+}
+
+/** One level's ops into `out` at `at`: prepend the left sibling or append the right one, then sha256. */
+function writeStep(sibling: Uint8Array | undefined, left: boolean, out: Uint8Array, at: number): number {
+  if (!sibling) return at; // the odd node, carried up unchanged
+  out[at++] = left ? TAG_PREPEND : TAG_APPEND;
+  for (let n = sibling.length; ; n = Math.floor(n / 0x80)) {
+    if (n < 0x80) {
+      out[at++] = n;
+      break;
+    }
+    out[at++] = (n % 0x80) | 0x80;
+  }
+  out.set(sibling, at);
+  at += sibling.length;
+  out[at++] = TAG_SHA256;
+  return at;
 }
 
 /**
@@ -176,19 +222,7 @@ export function writeMerklePath(levels: readonly (readonly Uint8Array[])[], inde
   for (let l = 0, i = index; l + 1 < levels.length; l++, i >>= 1) {
     const level = levels[l] as readonly Uint8Array[];
     const left = i % 2 === 1;
-    const sibling = left ? level[i - 1] : level[i + 1];
-    if (!sibling) continue; // the odd node, carried up unchanged
-    out[at++] = left ? TAG_PREPEND : TAG_APPEND;
-    for (let n = sibling.length; ; n = Math.floor(n / 0x80)) {
-      if (n < 0x80) {
-        out[at++] = n;
-        break;
-      }
-      out[at++] = (n % 0x80) | 0x80;
-    }
-    out.set(sibling, at);
-    at += sibling.length;
-    out[at++] = TAG_SHA256;
+    at = writeStep(left ? level[i - 1] : level[i + 1], left, out, at);
   }
   return at;
 }

@@ -111,9 +111,11 @@ describe('ots-calendar/ots exports', () => {
       'sha256Each',
       'sha256Into',
       'sha256d',
+      'siblingPathSize',
       'unknownAttestation',
       'verifyBlockHeaderAttestation',
       'writeMerklePath',
+      'writeSiblingPath',
     ]);
   });
 

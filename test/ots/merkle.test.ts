@@ -14,6 +14,7 @@ import {
   encodePath,
   hexToBytes,
   leafHashRootInto,
+  siblingPathSize,
   makeMerkleTree,
   merkleLevels,
   merklePath,
@@ -21,6 +22,7 @@ import {
   merkleRoot,
   encodeOps,
   writeMerklePath,
+  writeSiblingPath,
   opAppend,
   opPrepend,
   pendingAttestation,
@@ -198,6 +200,24 @@ describe('hashing into buffers', () => {
     }
     expect(() => leafHashRootInto(items, 39, 2, new Uint8Array(32), 0)).toThrow(RangeError);
     expect(() => leafHashRootInto(items, 0, 0, new Uint8Array(32), 0)).toThrow(RangeError);
+  });
+
+  it('writeSiblingPath writes from the siblings alone the bytes writeMerklePath writes from the whole levels', () => {
+    const r = prng(7);
+    for (const n of [1, 2, 3, 5, 8, 13, 100]) {
+      const levels = merkleLevels(Array.from({ length: n }, () => r.bytes(32)));
+      for (let i = 0; i < n; i++) {
+        const siblings = levels.slice(0, -1).map((level, l) => level[((i >> l) ^ 1) as number]);
+        const size = merklePathSize(levels, i);
+        expect(siblingPathSize(siblings)).toBe(size);
+        const whole = new Uint8Array(size + 3);
+        const alone = new Uint8Array(size + 3);
+        expect(writeMerklePath(levels, i, whole, 3)).toBe(size + 3);
+        expect(writeSiblingPath(siblings, i, alone, 3)).toBe(size + 3);
+        expect(bytesToHex(alone)).toBe(bytesToHex(whole));
+      }
+    }
+    expect(() => writeSiblingPath([undefined, undefined], 4, new Uint8Array(8), 0)).toThrow(RangeError);
   });
 
   it('merkleRoot leaves its leaves as they were and returns a root of its own', () => {
