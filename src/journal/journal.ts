@@ -10,7 +10,7 @@ import { decodeSidecar, sidecarName } from './layout.js';
 import { type Frame, encodePayload, readFrame, decodeFrame } from './record-codec.js';
 import { recoverJournal } from './recovery.js';
 import { type ScannedRecord, scanRecords } from './scan.js';
-import { SegmentReader } from './segment-reader.js';
+import { OPEN_SEGMENTS, SegmentReader } from './segment-reader.js';
 import type { JournalEntry, JournalHead, JournalRecord, RecordLocation } from './types.js';
 import type { Log, LogFields, LogLevel } from '../log/log.js';
 
@@ -29,6 +29,8 @@ export interface OpenOptions {
   verifiedBy?: string;
   /** File operations of the write and recovery paths (fault injection in tests); defaults to node:fs. */
   io?: Partial<FileIo>;
+  /** Segment files kept open for reading (least recently used closed first); default OPEN_SEGMENTS. */
+  openSegments?: number;
 }
 
 export type AppendListener = (records: Array<{ record: JournalRecord; loc: RecordLocation }>) => void;
@@ -56,11 +58,11 @@ export class Journal {
   readonly #unlock: () => void;
   #closed = false;
 
-  private constructor(dir: string, segmentRecords: number, writer: GroupCommitWriter, log: Log, unlock: () => void) {
+  private constructor(dir: string, segmentRecords: number, writer: GroupCommitWriter, log: Log, unlock: () => void, openSegments: number) {
     this.dir = dir;
     this.segmentRecords = segmentRecords;
     this.#writer = writer;
-    this.#reader = new SegmentReader(dir, segmentRecords);
+    this.#reader = new SegmentReader(dir, segmentRecords, openSegments);
     this.#log = log;
     this.#unlock = unlock;
   }
@@ -84,7 +86,7 @@ export class Journal {
       // the writer is created first; its flushes can only start after `emit` points at the journal
       let emit: (records: DurableRecords) => void = () => undefined;
       const writer = await GroupCommitWriter.start(dir, io, log, state, (records) => emit(records));
-      const journal = new Journal(dir, state.segmentRecords, writer, log, unlock);
+      const journal = new Journal(dir, state.segmentRecords, writer, log, unlock, opts.openSegments ?? OPEN_SEGMENTS);
       emit = (records) => journal.#emit(records);
       log('info', 'journal opened', { dir, records: state.size, segments: state.segments });
       return journal;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pbkdf2 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   COMMIT_RECORD_BYTES,
@@ -110,7 +110,7 @@ describe('Journal basics', () => {
   });
 
   it('serves concurrent reads across more segments than it keeps descriptors for', async () => {
-    const j = await Journal.open({ dir: dir(), segmentRecords: 2 });
+    const j = await Journal.open({ dir: dir(), segmentRecords: 2, openSegments: 16 });
     const locs = await j.append(Array.from({ length: 80 }, (_, i) => commitEntry(i)));
     // occupy every libuv pool thread, so the reads below queue behind this and run only after the synchronous
     // reads have evicted (and, were it not for the in-use count, closed and reused) their descriptors
@@ -128,6 +128,20 @@ describe('Journal basics', () => {
       expect(decodeRecord(bytes.subarray(0, 61))).toEqual({ seq: i, type: 'commit', commitment: commitment(i) });
     }
     await j.close();
+  });
+
+  it('keeps a read descriptor for every segment read, up to openSegments, and closes them with the journal', async () => {
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    for (const [openSegments, kept] of [[undefined, 20], [8, 8]] as const) {
+      const j = await Journal.open({ dir: dir(), segmentRecords: 2, ...(openSegments ? { openSegments } : {}) });
+      const locs = await j.append(Array.from({ length: 40 }, (_, i) => commitEntry(i)));
+      const before = open();
+      for (const loc of locs) expect(j.readSync(loc).seq).toBe(loc.seq);
+      for (const loc of locs) expect(j.readSync(loc).seq).toBe(loc.seq);
+      expect(open() - before).toBe(kept);
+      await j.close();
+      expect(open()).toBeLessThan(before);
+    }
   });
 
   it('notifies listeners after each durable flush, before the append resolves', async () => {
