@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/metrics/registry.js';
 import { processMetrics } from '../../src/metrics/process-metrics.js';
+import { requestMetrics } from '../../src/http/request-metrics.js';
 import { parseExposition, promtoolCheckMetrics, value } from '../fixtures/prometheus.js';
 
 describe('naming', () => {
@@ -48,6 +49,63 @@ describe('values', () => {
     expect(e.types.get('ots_queue')).toBe('gauge');
     tally = 5;
     expect(value(parseExposition(await r.render()), 'ots_read_total')).toBe(5);
+    expect(await promtoolCheckMetrics(e.text)).toEqual({ code: 0, output: '' });
+  });
+});
+
+describe('histograms counted by their owner', () => {
+  it('render the samples prom-client renders for the same observations, with escaped labels, and promtool finds nothing to say', async () => {
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const observed: Array<[string, number]> = [['/a', 0.0005], ['/a', 0.001], ['/a', 0.05], ['/b "x"\\n', 3], ['/a', 0.5], ['/b "x"\\n', 0.01]];
+    const theirs = new Registry();
+    const h = theirs.histogram('ots_latency_seconds', 'Latency \\ of\nrequests', buckets, { labels: ['route'] });
+    for (const [route, v] of observed) h.observe(v, { route });
+    const ours = new Registry();
+    const tallies = new Map<string, { labels: { route: string }; counts: number[]; sum: number }>();
+    for (const [route, v] of observed) {
+      let t = tallies.get(route);
+      if (!t) tallies.set(route, (t = { labels: { route }, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0 }));
+      const i = buckets.findIndex((b) => v <= b);
+      (t.counts[i < 0 ? buckets.length : i] as number)++;
+      t.sum += v;
+    }
+    ours.tallyHistogram('ots_latency_seconds', 'Latency \\ of\nrequests', buckets, { labels: ['route'], read: () => tallies.values() });
+    const [a, b] = [await theirs.render(), await ours.render()];
+    expect(b.split('\n').filter((l) => l.startsWith('# '))).toEqual(a.split('\n').filter((l) => l.startsWith('# ')));
+    const sorted = (text: string) => parseExposition(text).samples.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(b)).toEqual(sorted(a));
+    expect(await promtoolCheckMetrics(b)).toEqual({ code: 0, output: '' });
+    expect(() => ours.tallyHistogram('ots_latency_seconds', 'again', buckets, { labels: ['route'], read: () => [] })).toThrow(/registered already/);
+    expect(() => ours.tallyHistogram('ots_other_seconds', 'x', [1, 1], { labels: [], read: () => [] })).toThrow(/increasing/);
+  });
+
+  it('follow what prom-client renders, and the request metrics count every answer by method, route and status', async () => {
+    const r = new Registry();
+    r.counter('ots_before_total', 'Before').inc();
+    const observe = requestMetrics(r);
+    const req = (method: string, path: string) => ({ method, path, query: '', headers: {}, body: new Uint8Array(0), remote: undefined });
+    const res = (status: number) => ({ status, headers: {}, body: '' });
+    for (let i = 0; i < 3; i++) observe(req('GET', `/timestamp/${i}`), res(200), 0.4);
+    observe(req('HEAD', '/timestamp/ab'), res(200), 30);
+    observe(req('GET', '/timestamp/cd'), res(404), 2);
+    observe(req('POST', '/digest'), res(200), 120);
+    observe(req('GET', '/nothing'), res(404), 0.1);
+    const e = parseExposition(await r.render());
+    expect(value(e, 'ots_before_total')).toBe(1);
+    expect(value(e, 'ots_http_requests_total', { method: 'GET', route: '/timestamp', status: '200' })).toBe(3);
+    expect(value(e, 'ots_http_requests_total', { method: 'HEAD', route: '/timestamp', status: '200' })).toBe(1);
+    expect(value(e, 'ots_http_requests_total', { method: 'GET', route: '/timestamp', status: '404' })).toBe(1);
+    expect(value(e, 'ots_http_requests_total', { method: 'GET', route: 'other', status: '404' })).toBe(1);
+    expect(value(e, 'ots_http_request_duration_seconds_count', { route: '/timestamp', status: '200' })).toBe(4);
+    expect(value(e, 'ots_http_request_duration_seconds_bucket', { route: '/timestamp', status: '200', le: '0.001' })).toBe(3);
+    expect(value(e, 'ots_http_request_duration_seconds_bucket', { route: '/timestamp', status: '200', le: '0.025' })).toBe(3);
+    expect(value(e, 'ots_http_request_duration_seconds_bucket', { route: '/timestamp', status: '200', le: '0.05' })).toBe(4);
+    expect(value(e, 'ots_http_request_duration_seconds_sum', { route: '/timestamp', status: '200' })).toBeCloseTo(0.0312, 10);
+    expect(value(e, 'ots_http_request_duration_seconds_bucket', { route: '/digest', status: '200', le: '0.1' })).toBe(0);
+    expect(value(e, 'ots_http_request_duration_seconds_bucket', { route: '/digest', status: '200', le: '0.25' })).toBe(1);
+    expect(e.types.get('ots_http_request_duration_seconds')).toBe('histogram');
+    observe(req('GET', '/timestamp/ef'), res(200), 0.2);
+    expect(value(parseExposition(await r.render()), 'ots_http_requests_total', { method: 'GET', route: '/timestamp', status: '200' })).toBe(4);
     expect(await promtoolCheckMetrics(e.text)).toEqual({ code: 0, output: '' });
   });
 });
