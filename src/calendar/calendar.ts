@@ -109,6 +109,11 @@ export class Calendar implements Upstream {
    * Where a commitment stands: its complete proof, pending (with a reason), or unknown to this calendar. `key`, the
    * commitment in lower-case hex when the caller has it already, spares the proof cache encoding it again.
    */
+  /** The complete proof of a commitment given as lower-case hex when the proof cache holds it; undefined: ask `answer`. */
+  cachedProof(key: string): Uint8Array | undefined {
+    return this.index.cachedProof(key);
+  }
+
   answer(commitment: Uint8Array, key?: string): Answer {
     const found: Lookup = this.index.lookup(commitment, key);
     if (found.kind === 'complete') return { kind: 'complete', proof: found.proof };

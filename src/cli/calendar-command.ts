@@ -106,6 +106,7 @@ export async function startCalendar(s: CalendarSettings, log: Logger): Promise<R
         app: {
           aggregator,
           answer: (c, key) => calendar.answer(c, key),
+          cachedProof: (key) => calendar.cachedProof(key),
           tip: () => anchoring?.tip(),
           ...(anchoring?.external ? { donations: anchoring.external } : {}),
           pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,

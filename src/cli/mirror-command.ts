@@ -71,6 +71,8 @@ export function mirrorSettings(c: ConfigFor<'mirror'>): { settings: MirrorSettin
 interface MirrorRole {
   protocol: 'journal' | 'backup';
   answer(c: Uint8Array, key?: string): Answer;
+  /** The proof cache's complete proof for a lower-case hex commitment, where the role has a proof cache. */
+  cachedProof?(key: string): Uint8Array | undefined;
   commitments(): number;
   pendingCommitments(): number | undefined;
   records(): number;
@@ -192,6 +194,7 @@ async function journalRole(s: MirrorSettings, log: Logger, segmentRecords: numbe
   return {
     protocol: 'journal',
     answer: (c, key) => mirror.answer(c, key),
+    cachedProof: (key) => mirror.cachedProof(key),
     commitments: () => mirror.index.commitCount,
     pendingCommitments: () => mirror.index.commitCount - mirror.index.anchors.coveredCount(),
     records: () => mirror.journal.head().size,
@@ -287,6 +290,7 @@ export async function startMirror(s: MirrorSettings, log: Logger): Promise<Runni
       app: {
         ...(aggregator ? { aggregator } : {}),
         answer: (c, key) => role.answer(c, key),
+        cachedProof: (key) => role.cachedProof?.(key),
         pendingCacheControl: `public, max-age=${s.pendingMaxAgeSeconds}`,
         // the role's routes as they are now (a new mirror's change once it opened)
         extraRoutes: [

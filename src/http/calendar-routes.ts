@@ -15,6 +15,11 @@ export interface CalendarRoutesDeps {
   aggregator?: Aggregator;
   /** Where `commitment` stands; `key` is its lower-case hex (what the proof cache is keyed by). */
   answer: (commitment: Uint8Array, key: string) => Answer;
+  /**
+   * The complete proof cached for this exact path segment when it is a commitment's lower-case hex, else
+   * undefined (`answer` is then asked): a cached proof is answered without decoding the hex again.
+   */
+  cachedProof?: (key: string) => Uint8Array | undefined;
   /** The merkle tip of the transaction being built, if any (GET /tip). */
   tip?: () => Uint8Array | undefined;
   /** Cache-Control for pending answers (default CACHE.pending). */
@@ -33,6 +38,9 @@ function digestAnswer(proof: Uint8Array): HttpResponse {
 }
 
 export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: string): HttpResponse {
+  // only a commitment's lower-case hex is a key of the proof cache, so a hit is valid hex already
+  const cached = deps.cachedProof?.(hex);
+  if (cached !== undefined) return completeAnswer(req, cached);
   // parsing is the check: hex decodes to half its length only when every pair is hex
   const commitment = hex.length <= MAX_COMMITMENT_HEX && hex.length % 2 === 0 ? Buffer.from(hex, 'hex') : undefined;
   if (commitment === undefined || commitment.length * 2 !== hex.length) {
@@ -40,19 +48,23 @@ export function getTimestamp(deps: CalendarRoutesDeps, req: HttpRequest, hex: st
   }
   const answer = deps.answer(commitment, UPPER.test(hex) ? hex.toLowerCase() : hex);
   switch (answer.kind) {
-    case 'complete': {
-      const ready = prepared(answer.proof);
-      const inm = req.headers['if-none-match'];
-      if (inm !== undefined && notModified(Array.isArray(inm) ? inm.join(',') : inm, ready.etag)) {
-        return { status: 304, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag: ready.etag }, body: '' };
-      }
-      return { status: 200, headers: ready.headers, body: answer.proof };
-    }
+    case 'complete':
+      return completeAnswer(req, answer.proof);
     case 'pending':
       return textResponse(404, answer.reason, deps.pendingCacheControl ?? CACHE.pending);
     case 'unknown':
       return textResponse(404, 'Not found', CACHE.unknown);
   }
+}
+
+/** 200 with the proof and its prepared headers, or 304 when the client's If-None-Match names its ETag. */
+function completeAnswer(req: HttpRequest, proof: Uint8Array): HttpResponse {
+  const ready = prepared(proof);
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined && notModified(Array.isArray(inm) ? inm.join(',') : inm, ready.etag)) {
+    return { status: 304, headers: { 'content-type': 'application/octet-stream', 'cache-control': CACHE.complete, etag: ready.etag }, body: '' };
+  }
+  return { status: 200, headers: ready.headers, body: proof };
 }
 
 export function getTip(deps: CalendarRoutesDeps): HttpResponse {

@@ -142,6 +142,11 @@ export class CalendarIndex {
     return this.#lookup.lookup(commitment, key);
   }
 
+  /** The complete proof the proof cache holds for this lower-case hex commitment, or undefined (ask `lookup`). */
+  cachedProof(key: string): Uint8Array | undefined {
+    return this.#lookup.cached(key);
+  }
+
   /** Commit number of a commitment (44 bytes, or a 36-byte legacy one), or -1. */
   commitNumberOf(commitment: Uint8Array): number {
     return this.#reader.commitNumberOf(commitment);

@@ -56,6 +56,15 @@ export class ProofLookup {
     return { kind: 'unknown' };
   }
 
+  /**
+   * The complete proof cached under `key` (a commitment's lower-case hex), or undefined: for a caller that has
+   * the key before the bytes (a request's path), so a cached proof is found without decoding the hex.
+   */
+  cached(key: string): Uint8Array | undefined {
+    const found = this.#proofs.get(key);
+    return found?.kind === 'complete' ? found.proof : undefined;
+  }
+
   /** Forgets every cached answer (after a revocation). */
   clear(): void {
     this.#proofs.clear();

@@ -93,6 +93,11 @@ export class CalendarMirror {
     }
   }
 
+  /** The complete proof of a commitment given as lower-case hex when the proof cache holds it; undefined: ask `answer`. */
+  cachedProof(key: string): Uint8Array | undefined {
+    return this.index.cachedProof(key);
+  }
+
   /** Where a commitment stands according to the records mirrored so far. */
   answer(commitment: Uint8Array, key?: string): Answer {
     const found = this.index.lookup(commitment, key);

@@ -67,6 +67,29 @@ describe('dispatch', () => {
     }
   });
 
+  it('answers a proof the proof cache holds from its hex key, with the same headers and 304, without asking answer', async () => {
+    const asked: string[] = [];
+    const keys: string[] = [];
+    const { dispatch } = app({
+      answer: (c) => {
+        asked.push(Buffer.from(c).toString('hex'));
+        return { kind: 'complete', proof: PROOF };
+      },
+      cachedProof: (key) => {
+        keys.push(key);
+        return key === KNOWN ? PROOF : undefined;
+      },
+    });
+    const viaAnswer = await dispatch({ path: `/timestamp/${KNOWN.toUpperCase()}` });
+    const viaCache = await dispatch({ path: `/timestamp/${KNOWN}` });
+    expect(asked).toEqual([KNOWN]);
+    expect(keys).toEqual([KNOWN.toUpperCase(), KNOWN]);
+    expect([viaCache.status, viaCache.body, viaCache.headers]).toEqual([viaAnswer.status, viaAnswer.body, viaAnswer.headers]);
+    expect((await dispatch({ path: `/timestamp/${KNOWN}`, headers: { 'if-none-match': viaCache.headers['etag'] as string } })).status).toBe(304);
+    expect((await dispatch({ path: '/timestamp/xyz' })).status).toBe(400);
+    expect(asked).toEqual([KNOWN]);
+  });
+
   it('maps an unexpected error to a 500 that leaks nothing, and hands it to onError once', async () => {
     const { dispatch, errors } = app();
     const r = await dispatch({ path: `/timestamp/${BROKEN}` });

@@ -31,13 +31,20 @@ describe('legacy 36-byte commitments', () => {
     const check = (ix: CalendarIndex): void => {
       commitments.forEach((c, n) => {
         expect(ix.commitNumberOf(c)).toBe(n);
+        const key = Buffer.from(c).toString('hex');
+        const wasCached = ix.cachedProof(key);
         const found = ix.lookup(c);
         if (n < 4 || n >= 16) {
           expect(found).toEqual({ kind: 'pending', commitNumber: n });
+          expect(ix.cachedProof(key)).toBeUndefined();
           return;
         }
         expect(found.kind).toBe('complete');
         if (found.kind !== 'complete') return;
+        // once assembled, the proof is found by its lower-case hex alone (and the same bytes when it was already)
+        expect(ix.cachedProof(key)).toBe(found.proof);
+        if (wasCached) expect(wasCached).toBe(found.proof);
+        expect(ix.cachedProof(key.toUpperCase())).toBeUndefined();
         // the proof starts from the 36 (or 44) bytes themselves and reaches the tip, then the attestation
         const t = Timestamp.fromBytes(found.proof, c);
         expect([...t.allAttestations()].map((a) => a.attestation)).toEqual([bitcoinAttestation(400_000)]);
