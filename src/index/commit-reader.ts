@@ -4,7 +4,7 @@
  * Safe to use concurrently with appends: reads are synchronous preads of durable records.
  */
 import { isCommitmentLength, type Journal } from '../journal/index.js';
-import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
+import { type CommitEntry, type CommitIndexFile, fingerprintOf, readU32 } from './commit-index.js';
 import { IndexMismatchError } from './errors.js';
 import type { Ranges } from './proof-assembly.js';
 import { sha256Each } from '../ots/index.js';
@@ -81,9 +81,4 @@ export class CommitReader {
   leaves(ranges: Ranges): Uint8Array[] {
     return sha256Each(this.commitmentsOf(ranges));
   }
-}
-
-/** Big-endian u32 at `at`: a commitment's first four bytes are its unix time. */
-export function readU32(b: Uint8Array, at: number): number {
-  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }

@@ -6,8 +6,7 @@ import type { Log } from '../log/log.js';
 import type { AnchorEntry, AnchorIndexFile } from './anchor-index-file.js';
 import type { AnchorTrees } from './anchor-trees.js';
 import type { LocatedRecord } from './index-writer.js';
-import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
-import { readU32 } from './commit-reader.js';
+import { type CommitEntry, type CommitIndexFile, fingerprintOf, readU32 } from './commit-index.js';
 
 export interface IndexFiles {
   commits: CommitIndexFile;

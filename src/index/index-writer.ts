@@ -11,8 +11,7 @@ import type { Log } from '../log/log.js';
 import type { AnchorIndexFile } from './anchor-index-file.js';
 import type { AnchorInfo, AnchorSet } from './anchor-set.js';
 import type { AnchorTrees } from './anchor-trees.js';
-import { type CommitEntry, type CommitIndexFile, fingerprintOf } from './commit-index.js';
-import { readU32 } from './commit-reader.js';
+import { type CommitEntry, type CommitIndexFile, fingerprintOf, readU32 } from './commit-index.js';
 import { AnchorOutOfRangeError, AnchorTipMismatchError, IndexFailedError } from './errors.js';
 import { countLeaves } from './proof-assembly.js';
 
